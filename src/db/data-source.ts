@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../entities';
+import { MIGRATIONS } from '../migrations';
+
+/**
+ * The landlord DataSource. Embedded PGlite is one Postgres session, so its pool holds one
+ * connection, and a query waits its turn instead of hanging on a second connection.
+ */
+export function createDataSource(url: string, options: { embedded: boolean; applicationName: string }): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    poolSize: options.embedded ? 1 : 20,
+    extra: {
+      application_name: options.applicationName,
+      connectionTimeoutMillis: options.embedded ? 30_000 : 5_000,
+      // Idle clients that die with the server are dropped instead of crashing the process.
+      idleTimeoutMillis: 30_000,
+    },
+  });
+}
+
+/**
+ * Runs pending landlord migrations. With several instances starting at once, a session advisory
+ * lock lets one migrate while the others wait (embedded mode has one instance and one connection).
+ */
+export async function migrate(dataSource: DataSource, embedded: boolean): Promise<void> {
+  if (embedded) {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+const MIGRATION_LOCK_KEY = 0x6865726d; // "herm"

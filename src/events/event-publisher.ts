@@ -1,0 +1,100 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../logger';
+import type { EventEnvelope } from './envelope';
+import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from './event-store';
+import type { EventBus } from './pubsub';
+
+export interface EventPublisherOptions {
+  /** How often to look for committed events that were never published, ms. */
+  sweepIntervalMs?: number;
+  /** An event younger than this is left to the normal path, ms. */
+  sweepGraceMs?: number;
+  /** Called with every committed event of this instance before it is published (wakes local listeners). */
+  onCommitted?: (events: readonly EventEnvelope[]) => void;
+  /** Test hook: publication waits for this promise (a test kills the process meanwhile). */
+  pauseBeforePublish?: () => Promise<void>;
+}
+
+/**
+ * Carries committed events to the event bus. The normal path publishes right after commit; a
+ * sweep republishes what stayed unpublished (the process died in between, or Redis was down).
+ * Both may publish an event twice, never zero times: consumers dedupe by id/seq.
+ */
+export class EventPublisher {
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly options: EventPublisherOptions = {},
+  ) {}
+
+  /** Hands freshly committed events on; never throws and never makes the caller wait for Redis. */
+  committed(events: readonly EventEnvelope[]): void {
+    this.options.onCommitted?.(events);
+    const publishing: Promise<unknown> = this.publishAndMark(events).finally(() => this.inFlight.delete(publishing));
+    this.inFlight.add(publishing);
+  }
+
+  startSweep(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => void this.sweep(), this.options.sweepIntervalMs ?? 5_000);
+    this.sweepTimer.unref();
+  }
+
+  /** Publishes committed events that are still unpublished. Returns how many went out. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) return 0;
+    let published = 0;
+    this.sweeping = (async () => {
+      const rows: EventRow[] = await this.dataSource.query(
+        `SELECT ${ENVELOPE_COLUMNS} FROM events e
+         WHERE e.published_at IS NULL AND e.occurred_at < now() - $1 * interval '1 millisecond'
+         ORDER BY e.seq LIMIT 500`,
+        [this.options.sweepGraceMs ?? 2_000],
+      );
+      if (rows.length === 0) return;
+      const events = rows.map(envelopeOf);
+      this.options.onCommitted?.(events);
+      published = await this.publishAndMark(events);
+      if (published > 0) this.logger.info({ published }, 'sweep published events that had been left unpublished');
+    })()
+      .catch((error) => this.logger.warn({ err: error }, 'event sweep failed; will try again'))
+      .finally(() => {
+        this.sweeping = null;
+      });
+    await this.sweeping;
+    return published;
+  }
+
+  /** Stops the sweep and waits for publications under way. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await Promise.allSettled([...this.inFlight, this.sweeping]);
+  }
+
+  private async publishAndMark(events: readonly EventEnvelope[]): Promise<number> {
+    await this.options.pauseBeforePublish?.();
+    const published: string[] = [];
+    for (const event of events) {
+      try {
+        await this.bus.engine.publish(this.bus.channels.events, event);
+        published.push(event.id);
+      } catch (error) {
+        this.logger.warn({ err: error, eventId: event.id }, 'publish failed; the sweep will retry');
+        break; // keep order: what follows waits for the sweep too
+      }
+    }
+    if (published.length === 0) return 0;
+    try {
+      await this.dataSource.query(`UPDATE events SET published_at = now() WHERE id = ANY($1::uuid[])`, [published]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not mark events published; they may be published again');
+    }
+    return published.length;
+  }
+}

@@ -1,0 +1,55 @@
+import type { Logger } from '../logger';
+import type { EventName } from './catalog';
+import type { EventEnvelope } from './envelope';
+import type { Tx } from './transactions';
+
+/** What a handler gets besides the event. */
+export interface ListenerContext {
+  /** This run's attempt number, from 1. */
+  readonly attempt: number;
+  /** Aborted when the handler's time is up or the instance shuts down. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /**
+   * Runs `work` in a transaction that also marks this delivery done, so the listener's database
+   * effect and its completion commit together and a rerun cannot apply the effect twice. Events
+   * recorded in it are attributed to the handled event's actor, tenant and request. Call it at
+   * most once, as the handler's last step; a handler that does not call it is marked done when it
+   * returns.
+   */
+  complete<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a transaction attributed like `complete`'s, without completing the delivery:
+   * for records that must stay even when this run then fails (a failed send, say).
+   */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/** The envelope of any of the names in `N`, narrowed by `event.name`. */
+export type EnvelopeOf<N extends EventName> = { [K in N]: EventEnvelope<K> }[N];
+
+/**
+ * A listener: one effect, run once per event it is `on`, with retries. Handlers must be
+ * idempotent (keyed by the event id): a run can repeat after a crash between effect and completion.
+ */
+export interface Listener<N extends EventName = EventName> {
+  /** Stable name: delivery rows, retries and metrics are keyed by it. Never rename a live one. */
+  readonly name: string;
+  readonly on: readonly N[];
+  handle(event: EnvelopeOf<N>, ctx: ListenerContext): Promise<void>;
+  /** Runs before the delivery is dead (default 5). */
+  readonly maxAttempts?: number;
+  /** Per-run time limit, ms (default 30 s). */
+  readonly timeoutMs?: number;
+  /** First retry delay, ms; doubles per attempt, with jitter (default 1 s). */
+  readonly backoffMs?: number;
+}
+
+/** Types a listener's `handle` from its `on` list. */
+export function defineListener<const N extends EventName>(listener: Listener<N>): Listener<N> {
+  return listener;
+}
+
+/** Listeners of any event names, as the runtime holds them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyListener = Listener<any>;

@@ -1,0 +1,76 @@
+import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import { redactUrl } from '../config';
+
+/** The fast path that carries committed events to every instance (DESIGN.md §1). */
+export interface EventBus {
+  readonly kind: 'redis' | 'in-process';
+  readonly engine: PubSubEngine;
+  /** Channel names, namespaced by the configured prefix. */
+  readonly channels: { readonly events: string };
+  /** True when messages can be published right now. */
+  isReachable(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createEventBus(options: { redisUrl?: string; prefix: string; logger: Logger }): EventBus {
+  const channels = { events: `${options.prefix}events` };
+  if (!options.redisUrl) {
+    return {
+      kind: 'in-process',
+      engine: new PubSub(),
+      channels,
+      isReachable: async () => true,
+      close: async () => {},
+    };
+  }
+  const where = redactUrl(options.redisUrl);
+  const logger = options.logger.child({ redis: where });
+  // The publisher fails fast while Redis is down (no offline queue): a mutation never waits for
+  // Redis, its events stay unpublished in the store and the sweep sends them later.
+  const publisher = new Redis(options.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  const subscriber = new Redis(options.redisUrl, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  let reported = false;
+  for (const [role, client] of [
+    ['publisher', publisher],
+    ['subscriber', subscriber],
+  ] as const) {
+    client.on('error', (error) => {
+      // ioredis reconnects by itself; say so once per outage instead of once per retry.
+      if (!reported) logger.warn({ err: error, role }, 'Redis unreachable; reconnecting in the background');
+      reported = true;
+    });
+    client.on('ready', () => {
+      if (reported) logger.info({ role }, 'Redis reachable again');
+      reported = false;
+    });
+  }
+  const engine = new RedisPubSub({ publisher, subscriber });
+  return {
+    kind: 'redis',
+    engine,
+    channels,
+    isReachable: async () => {
+      if (publisher.status !== 'ready') return false;
+      try {
+        return (await publisher.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

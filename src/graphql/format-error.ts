@@ -1,0 +1,52 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { DomainError } from '../errors/domain-errors';
+
+/** Codes of errors that graphql-js or Apollo raise about the request itself: safe to show. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+]);
+
+/** True for errors a client caused and may read; everything else is unexpected and masked. */
+export function isExpectedError(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError) return true;
+  if (original instanceof GraphQLError && !original.originalError) {
+    return REQUEST_ERROR_CODES.has(String(original.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'));
+  }
+  return false;
+}
+
+/**
+ * What a client sees of an error, over HTTP and WebSocket alike: domain errors with their code
+ * and fields, request errors as graphql-js words them, anything else as INTERNAL_SERVER_ERROR
+ * with no message, stack or SQL (the request id in the logs finds the details).
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const { locations, path } = formatted;
+  if (original instanceof DomainError) {
+    return { message: original.message, locations, path, extensions: { code: original.code, ...original.extensions } };
+  }
+  if (isExpectedError(error)) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return {
+      message: formatted.message,
+      locations,
+      path,
+      extensions: { ...extensions, code: extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
+    };
+  }
+  return { message: 'Internal server error', path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

@@ -1,0 +1,14 @@
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Resolvers } from '../generated/graphql';
+import { identityResolvers } from '../resolvers/identity';
+import { systemResolvers } from '../resolvers/system';
+
+/** Every resolver map, merged by root type. */
+export function createResolvers(): Resolvers {
+  const parts: Resolvers[] = [identityResolvers, systemResolvers];
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const part of parts) {
+    for (const [type, fields] of Object.entries(part)) merged[type] = { ...merged[type], ...fields };
+  }
+  return { ...(merged as Resolvers), DateTime: DateTimeResolver, JSON: JSONResolver };
+}

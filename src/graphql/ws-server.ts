@@ -1,0 +1,104 @@
+import type { Server } from 'node:http';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { v7 as uuidv7 } from 'uuid';
+import { WebSocketServer } from 'ws';
+import { bearerToken } from '../auth/access-tokens';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import type { Viewer } from '../services/request-context';
+import type { GraphQLContext } from './context';
+import { formatError, isExpectedError } from './format-error';
+
+/** What a connection keeps between hooks. */
+interface ConnectionState {
+  viewer?: Viewer;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+/**
+ * graphql-ws on the HTTP server's `/graphql` path. The access token travels in `connection_init`
+ * (`{ "authorization": "Bearer <token>" }`); a missing or invalid one closes the socket with 4403,
+ * and the socket closes with 4403 when the token expires. Errors are masked here as over HTTP,
+ * since Apollo's formatError does not run for WebSocket traffic.
+ */
+export function startWebSocketServer(options: {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  services: Services;
+  logger: Logger;
+  production: boolean;
+  trustProxy: boolean;
+}) {
+  const { services, logger } = options;
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  const states = new WeakMap<object, ConnectionState>();
+  const stateOf = (extra: object) => {
+    let state = states.get(extra);
+    if (!state) states.set(extra, (state = {}));
+    return state;
+  };
+
+  const disposable = useServer<Record<string, unknown> | undefined>(
+    {
+      schema: options.schema,
+      isProd: options.production,
+      onConnect: async (ctx) => {
+        const token = bearerToken(ctx.connectionParams?.authorization);
+        const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
+        if (!viewer) return false; // closes with 4403 Forbidden
+        const state = stateOf(ctx.extra);
+        state.viewer = viewer;
+        const msLeft = viewer.tokenExpiresAt * 1000 - Date.now();
+        state.expiryTimer = setTimeout(
+          () => ctx.extra.socket.close(CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one'),
+          Math.max(0, Math.min(msLeft, 2 ** 31 - 1)),
+        );
+        return true;
+      },
+      onClose: (ctx) => {
+        clearTimeout(stateOf(ctx.extra).expiryTimer);
+      },
+      context: (ctx): GraphQLContext => {
+        const request = ctx.extra.request;
+        return {
+          requestId: uuidv7(),
+          ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
+          userAgent: request.headers['user-agent'] ?? null,
+          viewer: stateOf(ctx.extra).viewer ?? null,
+          tokenRejected: false,
+          services,
+        };
+      },
+      onNext: (_ctx, id, _payload, _args, result) => {
+        if (!result.errors?.length) return;
+        for (const error of result.errors) {
+          if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
+        }
+        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
+      },
+      onError: (_ctx, id, _payload, errors) => {
+        for (const error of errors) {
+          if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
+        }
+        return errors.map((error: GraphQLError) => formatError(error.toJSON(), error));
+      },
+    },
+    wss,
+  );
+
+  return {
+    /** Completes every subscription and closes every socket. */
+    async dispose(): Promise<void> {
+      await disposable.dispose();
+    },
+  };
+}
+
+/** The client's IP: the first X-Forwarded-For hop when behind a trusted proxy, else the socket's. */
+export function clientIp(forwardedFor: string | string[] | undefined, remote: string | undefined, trustProxy: boolean) {
+  const header = Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor;
+  if (trustProxy && header) return header.split(',')[0].trim().slice(0, 64);
+  return remote ?? null;
+}

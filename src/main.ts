@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config';
+import { Herald } from './server';
+
+/** `npm start`: configuration from the environment, then the server until SIGTERM or SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`);
+    process.exit(78); // EX_CONFIG
+  }
+
+  const herald = new Herald(config);
+  const shutdown = (signal: string) => {
+    herald.logger.info({ signal }, 'shutting down');
+    // The bound: whatever is still open after it does not keep the process alive.
+    setTimeout(() => {
+      herald.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    herald.stop(signal).then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await herald.start();
+  } catch (error) {
+    herald.logger.fatal({ err: error }, `Herald could not start: ${(error as Error).message}`);
+    await herald.stop('startup failure');
+    process.exit(1);
+  }
+}
+
+void main();

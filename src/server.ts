@@ -1,0 +1,240 @@
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+import { AccessTokens } from './auth/access-tokens';
+import { PasswordHasher, SCRYPT_PARAMS, SCRYPT_PARAMS_LOW } from './auth/password-hasher';
+import type { Config } from './config';
+import { createDataSource, migrate } from './db/data-source';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
+import type { EventName } from './events/catalog';
+import { EventPublisher } from './events/event-publisher';
+import { EventStore } from './events/event-store';
+import type { AnyListener } from './events/listener';
+import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
+import { createEventBus, type EventBus } from './events/pubsub';
+import { Transactions } from './events/transactions';
+import { createResolvers } from './graphql/resolvers';
+import { startWebSocketServer } from './graphql/ws-server';
+import { createHttpApp, type HttpParts } from './http/http-app';
+import { createListeners } from './listeners';
+import { createLogger, type Logger } from './logger';
+import { createMailer, type Mailer } from './mail/mailer';
+import { loadTypeDefs } from './schema/load';
+import type { Services } from './services';
+import { AuthService } from './services/auth-service';
+
+export interface HeraldOptions {
+  logger?: Logger;
+  /** Listeners added to the built-in ones (tests use this). */
+  extraListeners?: AnyListener[];
+  runtime?: Partial<Omit<ListenerRuntimeOptions, 'instanceId'>>;
+  /** How often the publisher sweeps for unpublished events, ms. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The composition root: builds every part with explicit arguments, starts them in order and stops
+ * them in reverse. `start` and `stop` are idempotent.
+ */
+export class Herald {
+  readonly instanceId = uuidv7();
+  readonly logger: Logger;
+  private embedded: EmbeddedPostgres | null = null;
+  private dataSource: DataSource | null = null;
+  private bus: EventBus | null = null;
+  private mailer: Mailer | null = null;
+  private publisher: EventPublisher | null = null;
+  private runtime: ListenerRuntime | null = null;
+  private transactions: Transactions | null = null;
+  private http: HttpParts | null = null;
+  private starting: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly options: HeraldOptions = {},
+  ) {
+    this.logger = options.logger ?? createLogger(config.logLevel);
+  }
+
+  /** The address clients use, once started. */
+  get url(): string {
+    const address = this.http?.server.address() as AddressInfo | null;
+    if (!address) throw new Error('Herald is not listening');
+    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
+    return `http://${host}:${address.port}`;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.startParts();
+    return this.starting;
+  }
+
+  private async startParts(): Promise<void> {
+    const { config, logger } = this;
+    if (config.jwtSecretGenerated) {
+      logger.warn('JWT_SECRET is not set: using a random secret for this process; sessions end when it restarts');
+    }
+
+    // Database first: everything else records into it.
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      this.embedded = await startEmbeddedPostgres(path.resolve(config.dataDir, 'db'), logger);
+      databaseUrl = this.embedded.url;
+    }
+    const embedded = this.embedded !== null;
+    const dataSource = createDataSource(databaseUrl, { embedded, applicationName: `herald:${this.instanceId}` });
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      throw new Error(`Cannot connect to PostgreSQL (${embedded ? 'embedded' : 'DATABASE_URL'}): ${(error as Error).message}`);
+    }
+    this.dataSource = dataSource;
+    await migrate(dataSource, embedded);
+
+    const bus = (this.bus = createEventBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger }));
+    const mailer = (this.mailer = createMailer({
+      smtpUrl: config.smtpUrl,
+      from: config.mailFrom,
+      mailDir: path.resolve(config.dataDir, 'mail'),
+      logger,
+    }));
+
+    const listeners = [...createListeners({ dataSource, mailer }), ...(this.options.extraListeners ?? [])];
+    const store = new EventStore(listenerNamesByEvent(listeners));
+    const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
+      sweepIntervalMs: this.options.sweepIntervalMs,
+      onCommitted: () => this.runtime?.wake(),
+      pauseBeforePublish: config.testHooks.pauseBeforePublish ? pauseForever(logger) : undefined,
+    }));
+    const transactions = (this.transactions = new Transactions(dataSource, store, (events) => publisher.committed(events)));
+    this.runtime = new ListenerRuntime(dataSource, transactions, listeners, logger, {
+      ...this.options.runtime,
+      instanceId: this.instanceId,
+    });
+    // Other instances' commits wake this one's listeners at once.
+    await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
+
+    const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
+    const services: Services = {
+      auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {
+        refreshTokenTtl: config.refreshTokenTtl,
+        platformAdminEmails: config.platformAdminEmails,
+      }),
+    };
+
+    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
+    let ws: { dispose(): Promise<void> } | null = null;
+    this.http = await createHttpApp({
+      config,
+      schema,
+      services,
+      logger,
+      readiness: () => this.readiness(),
+      onDrain: async () => ws?.dispose(),
+    });
+    ws = startWebSocketServer({
+      httpServer: this.http.server,
+      schema,
+      services,
+      logger,
+      production: config.nodeEnv === 'production',
+      trustProxy: config.trustProxy,
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.http!.server.once('error', reject);
+      this.http!.server.listen(config.port, config.host, () => resolve());
+    });
+
+    this.runtime.start();
+    publisher.startSweep();
+    const mode = { database: embedded ? 'embedded' : 'postgres', pubsub: bus.kind } as const;
+    await transactions.run(this.systemOrigin(), async (tx) => {
+      tx.record('system.database.connected', { instanceId: this.instanceId, database: mode.database });
+      tx.record('system.server.started', { instanceId: this.instanceId, ...mode });
+    });
+    logger.info(
+      { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId },
+      `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
+    );
+  }
+
+  /** What /readyz reports: each dependency reachable within a second. */
+  async readiness(): Promise<Record<string, boolean>> {
+    const [database, pubsub] = await Promise.all([
+      withDeadline(this.dataSource?.query('SELECT 1').then(() => true) ?? Promise.resolve(false), 1_000),
+      withDeadline(this.bus?.isReachable() ?? Promise.resolve(false), 1_000),
+    ]);
+    return { database, pubsub };
+  }
+
+  /**
+   * Stops accepting, drains HTTP and WebSocket, lets running listeners finish until the deadline
+   * and releases the rest, then closes Redis and the database. Safe to call twice.
+   */
+  stop(signal = 'stop'): Promise<void> {
+    this.stopping ??= this.stopParts(signal);
+    return this.stopping;
+  }
+
+  private async stopParts(signal: string): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownTimeoutMs * 0.8;
+    await this.starting?.catch(() => undefined);
+    const steps: [string, () => Promise<unknown> | undefined][] = [
+      [
+        'record stopping',
+        () =>
+          this.transactions?.run(this.systemOrigin(), async (tx) =>
+            tx.record('system.server.stopping', { instanceId: this.instanceId, signal }),
+          ),
+      ],
+      // Apollo's drain closes the HTTP server (waiting for requests in flight) and the WebSockets.
+      ['http', () => this.http?.apollo.stop()],
+      ['listeners', () => this.runtime?.stop(deadline)],
+      ['publisher', () => this.publisher?.stop()],
+      ['pubsub', () => this.bus?.close()],
+      ['mail', async () => this.mailer?.close()],
+      ['database', () => (this.dataSource?.isInitialized ? this.dataSource.destroy() : undefined)],
+      ['embedded database', () => this.embedded?.stop()],
+    ];
+    // Every step runs even if one before it failed, so nothing is left open.
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.logger.warn({ err: error, step: name }, 'shutdown step failed');
+      }
+    }
+    this.logger.info('Herald stopped');
+  }
+
+  private systemOrigin() {
+    return { actorId: null, tenantId: null, context: { requestId: null, ip: null, userAgent: null } };
+  }
+}
+
+/** For the event store: which listeners get a delivery row for each event name. */
+function listenerNamesByEvent(listeners: readonly AnyListener[]): (name: EventName) => readonly string[] {
+  const byEvent = new Map<string, string[]>();
+  for (const listener of listeners) {
+    for (const name of listener.on as string[]) byEvent.set(name, [...(byEvent.get(name) ?? []), listener.name]);
+  }
+  return (name) => byEvent.get(name) ?? [];
+}
+
+function withDeadline(check: Promise<boolean>, ms: number): Promise<boolean> {
+  return Promise.race([
+    check.catch(() => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref()),
+  ]);
+}
+
+/** The TEST_PAUSE_BEFORE_PUBLISH hook: announce, then never publish (the test kills the process). */
+function pauseForever(logger: Logger) {
+  return () => {
+    logger.warn('test hook: paused between commit and publish');
+    return new Promise<void>(() => undefined);
+  };
+}

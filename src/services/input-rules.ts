@@ -1,0 +1,51 @@
+import { BadUserInputError } from '../errors/domain-errors';
+
+/**
+ * Validation of user-supplied fields. Each rule returns the normalised value or throws a
+ * BAD_USER_INPUT error naming the field and what to fix.
+ */
+const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]+$/;
+// C0/C1 controls and Unicode line/paragraph separators have no place in names or emails.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const NAME_MAX = 100;
+
+export function email(field: string, value: string): string {
+  const normalised = value.trim().toLowerCase();
+  if (normalised.length === 0) throw new BadUserInputError(field, 'Enter an email address.');
+  if (normalised.length > 254 || CONTROL.test(normalised) || !EMAIL.test(normalised)) {
+    throw new BadUserInputError(field, 'Enter a valid email address, such as ada@example.com (254 characters at most).');
+  }
+  return normalised;
+}
+
+export function password(field: string, value: string): string {
+  const length = [...value].length;
+  if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+    throw new BadUserInputError(
+      field,
+      `Choose a password of ${PASSWORD_MIN} to ${PASSWORD_MAX} characters (this one has ${length}).`,
+    );
+  }
+  return value;
+}
+
+export function displayName(field: string, value: string): string {
+  const normalised = value.normalize('NFC').trim();
+  if (normalised.length === 0) throw new BadUserInputError(field, 'Enter a name.');
+  if ([...normalised].length > NAME_MAX) {
+    throw new BadUserInputError(field, `Shorten the name to ${NAME_MAX} characters at most.`);
+  }
+  if (CONTROL.test(normalised)) throw new BadUserInputError(field, 'Remove control characters from the name.');
+  return normalised;
+}
+
+/** A token argument: present and of sane length (the real check is the lookup). */
+export function token(field: string, value: string): string {
+  if (value.length === 0 || value.length > 512) {
+    throw new BadUserInputError(field, 'Send the token exactly as it was issued.');
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+import type { EventContext } from '../events/envelope';
+
+/** The authenticated caller of a request. */
+export interface Viewer {
+  userId: string;
+  sessionId: string;
+  email: string;
+  isPlatformAdmin: boolean;
+  /** When the access token expires, seconds since the epoch (WebSockets close then). */
+  tokenExpiresAt: number;
+}
+
+/** What every service method receives first: who is asking, and from where. */
+export interface RequestContext {
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  viewer: Viewer | null;
+}
+
+/** The part of a request that travels with the events it causes. */
+export function eventContextOf(ctx: RequestContext): EventContext {
+  return { requestId: ctx.requestId, ip: ctx.ip, userAgent: ctx.userAgent };
+}
