@@ -24,6 +24,9 @@ import { createMailer, type Mailer } from './mail/mailer';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
 import { AuthService } from './services/auth-service';
+import { DeliveryService } from './services/delivery-service';
+import { EventService } from './services/event-service';
+import { NotFoundError } from './errors/domain-errors';
 
 export interface HeraldOptions {
   logger?: Logger;
@@ -123,6 +126,10 @@ export class Herald {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
       }),
+      events: new EventService(dataSource, async () => {
+        throw new NotFoundError('No such tenant.');
+      }),
+      deliveries: new DeliveryService(dataSource, () => this.runtime?.wake()),
     };
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });

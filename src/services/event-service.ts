@@ -1,0 +1,82 @@
+import type { DataSource } from 'typeorm';
+import { BadUserInputError } from '../errors/domain-errors';
+import { isEventName } from '../events/catalog';
+import type { EventEnvelope } from '../events/envelope';
+import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
+import { platformAdmin, signedIn } from './access';
+import { connection, numericCursor, pageSize, type Connection } from './pagination';
+import type { RequestContext } from './request-context';
+
+/** A viewer's role in a tenant; throws NOT_FOUND for non-members (see TenantService). */
+export type TenantRoleOf = (ctx: RequestContext, tenantId: string) => Promise<'OWNER' | 'ADMIN' | 'MEMBER'>;
+
+export interface ListenerStats {
+  name: string;
+  done: number;
+  pending: number;
+  retrying: number;
+  dead: number;
+  oldestPendingAgeSeconds: number | null;
+}
+
+/** Reading the event store through the API: pages of events and the pipeline's statistics. */
+export class EventService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tenantRoleOf: TenantRoleOf,
+  ) {}
+
+  /**
+   * Events in seq order after a cursor. A tenant's members read its events, security (`auth.*`)
+   * ones only as OWNER or ADMIN; all events are for platform admins.
+   */
+  async list(
+    ctx: RequestContext,
+    args: { tenantId?: string | null; names?: readonly string[] | null; after?: string | null; first?: number | null },
+  ): Promise<Connection<EventEnvelope>> {
+    const size = pageSize(args.first);
+    const after = numericCursor('after', args.after) ?? '0';
+    const names = args.names ?? null;
+    for (const name of names ?? []) {
+      if (!isEventName(name)) throw new BadUserInputError('names', `"${name.slice(0, 100)}" is not an event name.`);
+    }
+
+    let includeSecurity = true;
+    if (args.tenantId) {
+      const role = signedIn(ctx).isPlatformAdmin ? 'OWNER' : await this.tenantRoleOf(ctx, args.tenantId);
+      includeSecurity = role !== 'MEMBER';
+    } else {
+      platformAdmin(ctx);
+    }
+
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT ${ENVELOPE_COLUMNS} FROM events e
+       WHERE e.seq > $1
+         AND ($2::uuid IS NULL OR e.tenant_id = $2)
+         AND ($3::varchar[] IS NULL OR e.name = ANY($3))
+         AND ($4 OR e.name NOT LIKE 'auth.%')
+       ORDER BY e.seq
+       LIMIT $5`,
+      [after, args.tenantId ?? null, names, includeSecurity, size + 1],
+    );
+    return connection(rows.map(envelopeOf), size, (e) => e.seq);
+  }
+
+  async stats(ctx: RequestContext): Promise<{ events: { name: string; count: number }[]; listeners: ListenerStats[] }> {
+    platformAdmin(ctx);
+    const events: { name: string; count: number }[] = await this.dataSource.query(
+      `SELECT name, count(*)::int AS count FROM events GROUP BY name ORDER BY name`,
+    );
+    const listeners: ListenerStats[] = await this.dataSource.query(
+      `SELECT listener AS name,
+              count(*) FILTER (WHERE status = 'done')::int AS done,
+              count(*) FILTER (WHERE status = 'running' OR (status = 'pending' AND attempts = 0))::int AS pending,
+              count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int AS retrying,
+              count(*) FILTER (WHERE status = 'dead')::int AS dead,
+              extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('pending', 'running')))::float
+                AS "oldestPendingAgeSeconds"
+       FROM deliveries GROUP BY listener ORDER BY listener`,
+    );
+    return { events, listeners };
+  }
+}
