@@ -38,6 +38,8 @@ export interface Config {
   readonly dataDir: string;
   /** How long a graceful shutdown may take before the process exits anyway, ms. */
   readonly shutdownTimeoutMs: number;
+  /** Listener runtime: handlers run at once per instance, fallback poll (ms), claim lease (ms). */
+  readonly listeners: { readonly concurrency: number; readonly pollIntervalMs: number; readonly leaseMs: number };
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
@@ -149,6 +151,11 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read('DATA_DIR') ?? '.herald',
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    listeners: Object.freeze({
+      concurrency: integer('LISTENER_CONCURRENCY', 8, 1, 256),
+      pollIntervalMs: integer('LISTENER_POLL_MS', 1_000, 10, 60_000),
+      leaseMs: integer('LISTENER_LEASE_MS', 120_000, 1_000, 3_600_000),
+    }),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
     testHooks: Object.freeze({
       pauseBeforePublish: nodeEnv === 'test' && boolean('TEST_PAUSE_BEFORE_PUBLISH', false),

@@ -114,6 +114,7 @@ export class Herald {
     }));
     const transactions = (this.transactions = new Transactions(dataSource, store, (events) => publisher.committed(events)));
     this.runtime = new ListenerRuntime(dataSource, transactions, listeners, logger, {
+      ...config.listeners,
       ...this.options.runtime,
       instanceId: this.instanceId,
     });

@@ -15,7 +15,7 @@ export interface ListenerRuntimeOptions {
   concurrency?: number;
   /** Fallback poll when no wake-up arrives, ms. */
   pollIntervalMs?: number;
-  /** How long a claim is this instance's; a claim whose instance died is taken over after it. Must exceed every timeout. */
+  /** How long a claim is this instance's; a claim whose instance died is taken over after it. */
   leaseMs?: number;
 }
 
@@ -58,11 +58,6 @@ export class ListenerRuntime {
     this.concurrency = options.concurrency ?? 8;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.leaseMs = options.leaseMs ?? 2 * 60_000;
-    for (const listener of listeners) {
-      if ((listener.timeoutMs ?? DEFAULTS.timeoutMs) >= this.leaseMs) {
-        throw new Error(`Listener ${listener.name}: timeoutMs must be shorter than the lease (${this.leaseMs} ms)`);
-      }
-    }
   }
 
   start(): void {
@@ -214,7 +209,8 @@ export class ListenerRuntime {
         }),
     };
 
-    const timeoutMs = listener.timeoutMs ?? DEFAULTS.timeoutMs;
+    // A run never outlives its lease, or a second instance could start it while it still runs.
+    const timeoutMs = Math.min(listener.timeoutMs ?? DEFAULTS.timeoutMs, this.leaseMs / 2);
     const started = Date.now();
     try {
       await withTimeout(listener.handle(event, ctx), timeoutMs, abort);
