@@ -33,10 +33,22 @@ const broken = defineListener({
   },
 });
 
+/** `slow` waits for the test to open this gate on its first run. */
+let openGate: () => void = () => undefined;
+const gate = new Promise<void>((resolve) => (openGate = resolve));
+const slow = defineListener({
+  name: 'test-slow',
+  on: ['user.registered'],
+  async handle(event, ctx) {
+    if (ctx.attempt === 1) await gate;
+    await ctx.complete((tx) => tx.manager.query('INSERT INTO test_effects (event_id, listener) VALUES ($1, $2)', [event.id, 'slow']));
+  },
+});
+
 let t: TestHerald;
 const adminEmail = uniqueEmail('admin');
 beforeAll(async () => {
-  t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: adminEmail }, { extraListeners: [flaky, broken] });
+  t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: adminEmail }, { extraListeners: [flaky, broken, slow] });
   await t.db.query('CREATE TABLE test_effects (event_id uuid, listener text, PRIMARY KEY (event_id, listener))');
 });
 afterAll(() => t.stop());
@@ -81,7 +93,7 @@ describe('the event store', () => {
     const auth = await register();
     const listeners = (await deliveriesOf(auth.user.id)).map((d) => d.listener);
     expect(listeners).toEqual(
-      ['count-daily-metrics', 'record-audit-entry', 'send-welcome-email', 'test-broken', 'test-flaky'].sort(),
+      ['count-daily-metrics', 'record-audit-entry', 'send-welcome-email', 'test-broken', 'test-flaky', 'test-slow'].sort(),
     );
     const events = await t.db.query<{ name: string; seq: string }>(
       `SELECT name, seq FROM events WHERE actor_id = $1 AND name IN ('user.registered', 'user.login', 'auth.token.created') ORDER BY seq`,
@@ -192,5 +204,30 @@ describe('dead deliveries', () => {
       [dead.id],
     );
     expect(effects).toHaveLength(1);
+  });
+});
+
+describe('a run that lost its lease', () => {
+  it('cannot apply its effect or complete the delivery another instance took over', async () => {
+    const auth = await register();
+    const running = await waitFor(async () => {
+      const [row] = await t.db.query<{ id: string; event_id: string }>(
+        `SELECT d.id::text, d.event_id FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE e.actor_id = $1 AND d.listener = 'test-slow' AND d.status = 'running'`,
+        [auth.user.id],
+      );
+      return row;
+    }, { what: 'the slow listener to be running' });
+    // Another instance takes the delivery over, as it would once this instance's lease expired.
+    await t.db.query(`UPDATE deliveries SET locked_by = 'another-instance', attempts = attempts + 1 WHERE id = $1`, [
+      running.id,
+    ]);
+    openGate();
+    await waitFor(() => t.logs.some((l) => l.deliveryId === running.id && /lost its lease/.test(String(l.msg))), {
+      what: 'the stale run to notice',
+    });
+    expect(await t.db.query(`SELECT * FROM test_effects WHERE event_id = $1 AND listener = 'slow'`, [running.event_id])).toEqual([]);
+    const [row] = await t.db.query(`SELECT status, locked_by FROM deliveries WHERE id = $1`, [running.id]);
+    expect(row).toEqual({ status: 'running', locked_by: 'another-instance' });
   });
 });

@@ -196,10 +196,13 @@ export class ListenerRuntime {
       complete: (work) =>
         this.transactions.run(origin, async (tx) => {
             const value = await work(tx);
+            // (A bare UPDATE … RETURNING answers [rows, count] through TypeORM; the CTE answers rows.)
             const updated = await tx.manager.query(
-              `UPDATE deliveries SET status = 'done', locked_by = NULL, completed_at = now(), updated_at = now(),
-                      last_error = NULL
-               WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running' RETURNING id`,
+              `WITH done AS (
+                 UPDATE deliveries SET status = 'done', locked_by = NULL, completed_at = now(), updated_at = now(),
+                        last_error = NULL
+                 WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running' RETURNING id
+               ) SELECT id FROM done`,
               guard,
             );
             if (updated.length === 0) throw new LeaseLostError('delivery was taken over; effect rolled back');
@@ -248,8 +251,10 @@ export class ListenerRuntime {
   private async markDead(row: Claimed, eventName: string, message: string): Promise<void> {
     await this.transactions.run({ actorId: null, tenantId: null, context: row.context }, async (tx) => {
       const updated = await tx.manager.query(
-        `UPDATE deliveries SET status = 'dead', locked_by = NULL, last_error = $4, updated_at = now()
-         WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running' RETURNING id`,
+        `WITH dead AS (
+           UPDATE deliveries SET status = 'dead', locked_by = NULL, last_error = $4, updated_at = now()
+           WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running' RETURNING id
+         ) SELECT id FROM dead`,
         [row.delivery_id, this.options.instanceId, row.attempts, message],
       );
       if (updated.length === 0) return;

@@ -99,8 +99,10 @@ export class DeliveryService {
   async retryDead(ctx: RequestContext, listener: string): Promise<number> {
     platformAdmin(ctx);
     const updated = await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), locked_by = NULL, updated_at = now()
-       WHERE listener = $1 AND status = 'dead' RETURNING id`,
+      `WITH retried AS (
+         UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), locked_by = NULL, updated_at = now()
+         WHERE listener = $1 AND status = 'dead' RETURNING id
+       ) SELECT id FROM retried`,
       [listener],
     );
     if (updated.length > 0) this.wake();
