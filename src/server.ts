@@ -26,7 +26,11 @@ import type { Services } from './services';
 import { AuthService } from './services/auth-service';
 import { DeliveryService } from './services/delivery-service';
 import { EventService } from './services/event-service';
-import { NotFoundError } from './errors/domain-errors';
+import { TenantDatabase } from './db/tenant-database';
+import { MembershipService } from './services/membership-service';
+import { TenantAccess } from './services/tenant-access';
+import { TenantAuditLog } from './services/tenant-audit-log';
+import { TenantService } from './services/tenant-service';
 
 export interface HeraldOptions {
   logger?: Logger;
@@ -121,16 +125,18 @@ export class Herald {
     // Other instances' commits wake this one's listeners at once.
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
+    const tenantAccess = new TenantAccess(dataSource);
+    const tenantAuditLog = new TenantAuditLog(new TenantDatabase(dataSource));
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
     const services: Services = {
       auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
       }),
-      events: new EventService(dataSource, async () => {
-        throw new NotFoundError('No such tenant.');
-      }),
+      events: new EventService(dataSource, (ctx, tenantId) => tenantAccess.memberRole(ctx, tenantId)),
       deliveries: new DeliveryService(dataSource, () => this.runtime?.wake()),
+      tenants: new TenantService(dataSource, transactions, tenantAccess, tenantAuditLog),
+      memberships: new MembershipService(dataSource, transactions, tenantAccess),
     };
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
