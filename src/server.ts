@@ -27,6 +27,8 @@ import { AuthService } from './services/auth-service';
 import { DeliveryService } from './services/delivery-service';
 import { EventService } from './services/event-service';
 import { TenantDatabase } from './db/tenant-database';
+import { TenantMigrator } from './db/tenant-migrator';
+import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
 import { MembershipService } from './services/membership-service';
 import { TenantAccess } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
@@ -39,6 +41,13 @@ export interface HeraldOptions {
   runtime?: Partial<Omit<ListenerRuntimeOptions, 'instanceId'>>;
   /** How often the publisher sweeps for unpublished events, ms. */
   sweepIntervalMs?: number;
+  /** Replaces the tenant migrations (tests add one to see it reach existing tenants). */
+  tenantMigrations?: readonly TenantMigration[];
+  /**
+   * Wraps every listener before the runtime gets it; the wrapper must keep `name` and `on`. Tests
+   * inject failures into built-in listeners with it, so src/ holds no test code.
+   */
+  wrapListener?: (listener: AnyListener) => AnyListener;
 }
 
 /**
@@ -100,6 +109,12 @@ export class Herald {
     }
     this.dataSource = dataSource;
     await migrate(dataSource, embedded);
+    // Tenant schemas next, before anything serves a tenant: a schema behind the code would fail.
+    const tenantDatabase = new TenantDatabase(dataSource);
+    const tenantMigrations = this.options.tenantMigrations ?? TENANT_MIGRATIONS;
+    const tenantMigrator = new TenantMigrator(dataSource, tenantDatabase, tenantMigrations, logger);
+    await tenantMigrator.migrateAll({ concurrency: embedded ? 1 : 4 });
+    const tenantAuditLog = new TenantAuditLog(tenantDatabase);
 
     const bus = (this.bus = createEventBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger }));
     const mailer = (this.mailer = createMailer({
@@ -109,7 +124,17 @@ export class Herald {
       logger,
     }));
 
-    const listeners = [...createListeners({ dataSource, mailer }), ...(this.options.extraListeners ?? [])];
+    const listeners = [
+      ...createListeners({
+        dataSource,
+        mailer,
+        tenantDatabase,
+        tenantMigrator,
+        tenantAuditLog,
+        platformAdminEmails: config.platformAdminEmails,
+      }),
+      ...(this.options.extraListeners ?? []),
+    ].map(this.options.wrapListener ?? ((listener) => listener));
     const store = new EventStore(listenerNamesByEvent(listeners));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
@@ -126,7 +151,6 @@ export class Herald {
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
     const tenantAccess = new TenantAccess(dataSource);
-    const tenantAuditLog = new TenantAuditLog(new TenantDatabase(dataSource));
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
     const services: Services = {
       auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {

@@ -108,6 +108,7 @@ export class TenantMigrator {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
     const report = { behind: behind.length, migrated, failed, ms: Math.round(performance.now() - started) };
     if (behind.length > 0) this.logger.info(report, 'tenant schemas migrated');
+    else this.logger.debug(report, 'tenant schemas up to date');
     return report;
   }
 }
