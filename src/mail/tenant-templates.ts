@@ -8,7 +8,7 @@ export function setupGuideEmail(data: { ownerName: string; tenantName: string; s
     'Follow what happens live: subscribe to tenantEvents(tenantId) or read auditLog(tenantId).',
   ];
   return {
-    subject: `Your workspace ${data.tenantName} is being set up`,
+    subject: `Getting started with ${data.tenantName}`,
     text:
       `Hello ${data.ownerName},\n\n` +
       `your workspace "${data.tenantName}" (${data.slug}) is almost ready. Three things to do first:\n\n` +

@@ -94,7 +94,7 @@ describe('tenant onboarding', () => {
       timeZone: 'UTC',
     });
 
-    const guide = await waitFor(() => t.smtp.to(owner.email).find((m) => m.subject.includes('being set up')), {
+    const guide = await waitFor(() => t.smtp.to(owner.email).find((m) => m.subject.includes('Getting started')), {
       what: 'the setup guide',
     });
     const notice = await waitFor(() => t.smtp.to(ADMIN_EMAIL).find((m) => m.subject.includes(created.slug)), {
