@@ -40,6 +40,12 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Listener runtime: handlers run at once per instance, fallback poll (ms), claim lease (ms). */
   readonly listeners: { readonly concurrency: number; readonly pollIntervalMs: number; readonly leaseMs: number };
+  /** WebSocket limits: subscriptions per connection, connections per user, events queued per subscriber. */
+  readonly ws: {
+    readonly maxSubscriptionsPerConnection: number;
+    readonly maxConnectionsPerUser: number;
+    readonly subscriberQueueLimit: number;
+  };
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
@@ -155,6 +161,11 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer('LISTENER_CONCURRENCY', 8, 1, 256),
       pollIntervalMs: integer('LISTENER_POLL_MS', 1_000, 10, 60_000),
       leaseMs: integer('LISTENER_LEASE_MS', 120_000, 1_000, 3_600_000),
+    }),
+    ws: Object.freeze({
+      maxSubscriptionsPerConnection: integer('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 1000),
+      maxConnectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
+      subscriberQueueLimit: integer('SUBSCRIBER_QUEUE_LIMIT', 1000, 10, 1_000_000),
     }),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
     testHooks: Object.freeze({

@@ -16,7 +16,7 @@ import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
 import { createResolvers } from './graphql/resolvers';
-import { startWebSocketServer } from './graphql/ws-server';
+import { startWebSocketServer, type WebSocketServerHandle } from './graphql/ws-server';
 import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
@@ -25,7 +25,10 @@ import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
 import { AuthService } from './services/auth-service';
 import { DeliveryService } from './services/delivery-service';
-import { EventService } from './services/event-service';
+import { EventService, type TenantRoleOf } from './services/event-service';
+import { LiveEvents } from './subscriptions/live-events';
+import { watchRevocations } from './subscriptions/revocations';
+import { StreamHub } from './subscriptions/stream-hub';
 import { TenantDatabase } from './db/tenant-database';
 import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
@@ -65,6 +68,10 @@ export class Herald {
   private runtime: ListenerRuntime | null = null;
   private transactions: Transactions | null = null;
   private http: HttpParts | null = null;
+  private hub: StreamHub | null = null;
+  private live: LiveEvents | null = null;
+  private ws: WebSocketServerHandle | null = null;
+  private stopWatchingRevocations: (() => void) | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -151,20 +158,24 @@ export class Herald {
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
     const tenantAccess = new TenantAccess(dataSource);
+    const tenantRoleOf: TenantRoleOf = (ctx, tenantId) => tenantAccess.memberRole(ctx, tenantId);
+    this.hub = new StreamHub(dataSource, bus, logger);
+    const live = (this.live = new LiveEvents(this.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }));
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
     const services: Services = {
       auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
       }),
-      events: new EventService(dataSource, (ctx, tenantId) => tenantAccess.memberRole(ctx, tenantId)),
+      events: new EventService(dataSource, tenantRoleOf),
       deliveries: new DeliveryService(dataSource, () => this.runtime?.wake()),
+      live,
       tenants: new TenantService(dataSource, transactions, tenantAccess, tenantAuditLog),
       memberships: new MembershipService(dataSource, transactions, tenantAccess),
     };
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
-    let ws: { dispose(): Promise<void> } | null = null;
+    let ws: WebSocketServerHandle | null = null;
     this.http = await createHttpApp({
       config,
       schema,
@@ -173,13 +184,20 @@ export class Herald {
       readiness: () => this.readiness(),
       onDrain: async () => ws?.dispose(),
     });
-    ws = startWebSocketServer({
+    ws = this.ws = startWebSocketServer({
       httpServer: this.http.server,
       schema,
       services,
       logger,
       production: config.nodeEnv === 'production',
       trustProxy: config.trustProxy,
+      limits: config.ws,
+    });
+    const wsServer = ws;
+    this.stopWatchingRevocations = await watchRevocations({
+      bus,
+      live,
+      closeSession: (sessionId, reason) => wsServer.closeSession(sessionId, reason),
     });
     await new Promise<void>((resolve, reject) => {
       this.http!.server.once('error', reject);
@@ -197,6 +215,15 @@ export class Herald {
       { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId },
       `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
     );
+  }
+
+  /** Live subscription figures of this instance (metrics, tests). */
+  liveStats(): { connections: number; subscriptions: number; streams: number } {
+    return {
+      connections: this.ws?.connectionCount ?? 0,
+      subscriptions: this.live?.size ?? 0,
+      streams: this.hub?.streamCount ?? 0,
+    };
   }
 
   /** What /readyz reports: each dependency reachable within a second. */
@@ -230,6 +257,10 @@ export class Herald {
       ],
       // Apollo's drain closes the HTTP server (waiting for requests in flight) and the WebSockets.
       ['http', () => this.http?.apollo.stop()],
+      ['live streams', async () => {
+        this.stopWatchingRevocations?.();
+        await this.hub?.close();
+      }],
       ['listeners', () => this.runtime?.stop(deadline)],
       ['publisher', () => this.publisher?.stop()],
       ['pubsub', () => this.bus?.close()],

@@ -102,7 +102,7 @@ describe('delivery to listeners', () => {
       const rows = await t.db.query(`SELECT action, actor_id, ip FROM audit_entries WHERE actor_id = $1 ORDER BY id`, [auth.user.id]);
       return rows.length >= 2 && rows;
     }, { what: 'audit entries' });
-    expect(audit.map((r) => r.action)).toEqual(['user.registered', 'user.login']);
+    expect(audit.map((r) => r.action).sort()).toEqual(['user.login', 'user.registered']);
 
     const log = await waitFor(async () => {
       const [row] = await t.db.query(`SELECT status, attempts, provider_message_id FROM email_messages WHERE recipient = $1`, [email]);

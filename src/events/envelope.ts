@@ -22,6 +22,10 @@ export interface EventEnvelope<N extends EventName = EventName> {
   context: EventContext;
   /** ISO 8601 commit time. */
   occurredAt: string;
+  /** For security (`auth.*`) events: the user the event is about; null otherwise. */
+  subjectUserId: string | null;
+  /** For security events: the tenants the subject belonged to when it happened (their dashboards see it). */
+  audienceTenantIds: string[];
 }
 
 /** Any envelope, narrowed by `name`. */

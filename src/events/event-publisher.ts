@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { EventEnvelope } from './envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from './event-store';
 import type { EventBus } from './pubsub';
+import { streamsOf } from '../subscriptions/streams';
 
 export interface EventPublisherOptions {
   /** How often to look for committed events that were never published, ms. */
@@ -82,7 +83,12 @@ export class EventPublisher {
     const published: string[] = [];
     for (const event of events) {
       try {
-        await this.bus.engine.publish(this.bus.channels.events, event);
+        // The stream channels only carry a wake-up: subscribers read the store, in seq order.
+        const ping = { seq: event.seq };
+        await Promise.all([
+          this.bus.engine.publish(this.bus.channels.events, event),
+          ...streamsOf(event).map((key) => this.bus.engine.publish(this.bus.channels.stream(key), ping)),
+        ]);
         published.push(event.id);
       } catch (error) {
         this.logger.warn({ err: error, eventId: event.id }, 'publish failed; the sweep will retry');

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, NewEvent } from './envelope';
-import type { EventName } from './catalog';
+import { isSecurityEvent, type EventName } from './catalog';
 
 /**
  * Appends are serialised on this advisory lock, held until commit, so `seq` order is commit order:
@@ -12,7 +12,9 @@ import type { EventName } from './catalog';
 const APPEND_LOCK_KEY = 0x6865726c; // "herl"
 
 /** Columns selected to build an envelope; `e` is the events table. */
-export const ENVELOPE_COLUMNS = `e.id, e.seq::text AS seq, e.name, e.tenant_id, e.actor_id, e.payload, e.context, e.occurred_at`;
+export const ENVELOPE_COLUMNS =
+  'e.id, e.seq::text AS seq, e.name, e.tenant_id, e.actor_id, e.payload, e.context, e.occurred_at, ' +
+  'e.subject_user_id, e.audience_tenant_ids';
 
 export interface EventRow {
   id: string;
@@ -23,6 +25,8 @@ export interface EventRow {
   payload: unknown;
   context: EventEnvelope['context'];
   occurred_at: Date;
+  subject_user_id: string | null;
+  audience_tenant_ids: string[];
 }
 
 export function envelopeOf(row: EventRow): EventEnvelope {
@@ -35,6 +39,8 @@ export function envelopeOf(row: EventRow): EventEnvelope {
     payload: row.payload as EventEnvelope['payload'],
     context: row.context,
     occurredAt: new Date(row.occurred_at).toISOString(),
+    subjectUserId: row.subject_user_id,
+    audienceTenantIds: row.audience_tenant_ids ?? [],
   };
 }
 
@@ -46,18 +52,24 @@ export class EventStore {
   constructor(
     /** The names of the listeners that handle an event name. */
     private readonly listenersFor: (name: EventName) => readonly string[],
+    /** The tenants each of these users belongs to now (inside the appending transaction). */
+    private readonly tenantsOf: TenantsOfUsers = async () => new Map(),
   ) {}
 
   async append(manager: EntityManager, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     await manager.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
     const ids = events.map(() => uuidv7()); // time-sortable
+    const subjects = events.map(subjectOf);
+    const tenants = await this.tenantsOf(manager, [...new Set(subjects.filter((s): s is string => s !== null))]);
     const rows: EventRow[] = await manager.query(
-      `INSERT INTO events (id, name, tenant_id, actor_id, payload, context, occurred_at)
-       SELECT id, name, tenant_id, actor_id, payload, context, clock_timestamp()
-       FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::jsonb[])
-         AS e(id, name, tenant_id, actor_id, payload, context)
-       RETURNING id, seq::text AS seq, name, tenant_id, actor_id, payload, context, occurred_at`,
+      `INSERT INTO events (id, name, tenant_id, actor_id, payload, context, subject_user_id, audience_tenant_ids, occurred_at)
+       SELECT id, name, tenant_id, actor_id, payload, context, subject_user_id,
+              coalesce(string_to_array(audience, ',')::uuid[], '{}'), clock_timestamp()
+       FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::uuid[], $8::text[])
+         AS e(id, name, tenant_id, actor_id, payload, context, subject_user_id, audience)
+       RETURNING id, seq::text AS seq, name, tenant_id, actor_id, payload, context, occurred_at,
+                 subject_user_id, audience_tenant_ids`,
       [
         ids,
         events.map((e) => e.name),
@@ -65,6 +77,9 @@ export class EventStore {
         events.map((e) => e.actorId),
         events.map((e) => JSON.stringify(e.payload)),
         events.map((e) => JSON.stringify(e.context)),
+        subjects,
+        // unnest cannot take ragged arrays, so each audience travels as a comma-separated string.
+        subjects.map((s) => (s ? (tenants.get(s) ?? []).join(',') || null : null)),
       ],
     );
 
@@ -86,6 +101,16 @@ export class EventStore {
     // seq is assigned in the order of `events`; RETURNING itself promises no order.
     return rows.map(envelopeOf).sort((a, b) => compareSeq(a.seq, b.seq));
   }
+}
+
+/** Looks up the tenants of the users that security events are about. */
+export type TenantsOfUsers = (manager: EntityManager, userIds: string[]) => Promise<Map<string, string[]>>;
+
+/** The user a security event is about (its payload's userId), or null. */
+function subjectOf(event: NewEvent): string | null {
+  if (!isSecurityEvent(event.name)) return null;
+  const userId = (event.payload as { userId?: unknown }).userId;
+  return typeof userId === 'string' ? userId : null;
 }
 
 export function compareSeq(a: string, b: string): number {

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { UnrecoverableError } from '../errors/domain-errors';
 import type { Logger } from '../logger';
 import { retryDelayMs } from './backoff';
-import { envelopeOf, type EventRow } from './event-store';
+import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from './event-store';
 import type { AnyListener, ListenerContext } from './listener';
 import type { Transactions } from './transactions';
 
@@ -146,8 +146,7 @@ export class ListenerRuntime {
          FROM due WHERE d.id = due.id
          RETURNING d.id, d.event_id, d.listener, d.attempts
        )
-       SELECT c.id::text AS delivery_id, c.listener, c.attempts,
-              e.id, e.seq::text AS seq, e.name, e.tenant_id, e.actor_id, e.payload, e.context, e.occurred_at
+       SELECT c.id::text AS delivery_id, c.listener, c.attempts, ${ENVELOPE_COLUMNS}
        FROM claimed c JOIN events e ON e.id = c.event_id
        ORDER BY e.seq`,
       [this.options.instanceId, limit, [...this.byName.keys()], this.leaseMs],

@@ -8,15 +8,21 @@ import { redactUrl } from '../config';
 export interface EventBus {
   readonly kind: 'redis' | 'in-process';
   readonly engine: PubSubEngine;
-  /** Channel names, namespaced by the configured prefix. */
-  readonly channels: { readonly events: string };
+  /**
+   * Channel names, namespaced by the configured prefix: `events` carries every event (it wakes
+   * listener runtimes and revocation checks); `stream(key)` one live stream (see src/subscriptions/streams.ts).
+   */
+  readonly channels: { readonly events: string; stream(key: string): string };
   /** True when messages can be published right now. */
   isReachable(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export function createEventBus(options: { redisUrl?: string; prefix: string; logger: Logger }): EventBus {
-  const channels = { events: `${options.prefix}events` };
+  const channels = {
+    events: `${options.prefix}events`,
+    stream: (key: string) => `${options.prefix}stream:${key}`,
+  };
   if (!options.redisUrl) {
     return {
       kind: 'in-process',

@@ -364,8 +364,32 @@ export type Role =
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * Security events, live: of a tenant's members (OWNER/ADMIN), of everyone (platform admins,
+   * without tenantId), or of your own account (anyone else, without tenantId).
+   */
+  securityEvents: Event;
   /** The server's clock, once a second: a simple check that an authenticated WebSocket works. */
   serverTime: Scalars['DateTime']['output'];
+  /**
+   * Every event of a tenant, live, for its members (security `auth.*` events, including those about
+   * its members, only for OWNER and ADMIN). With `after` (an event's seq), the events after it are
+   * replayed first, then the stream goes live with no gap and no duplicate. `names` narrows it.
+   */
+  tenantEvents: Event;
+};
+
+
+export type SubscriptionSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type SubscriptionTenantEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  names?: InputMaybe<Array<Scalars['String']['input']>>;
+  tenantId: Scalars['ID']['input'];
 };
 
 /**
@@ -725,7 +749,9 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 }>;
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  securityEvents?: SubscriptionResolver<ResolversTypes['Event'], "securityEvents", ParentType, ContextType, Partial<SubscriptionSecurityEventsArgs>>;
   serverTime?: SubscriptionResolver<ResolversTypes['DateTime'], "serverTime", ParentType, ContextType>;
+  tenantEvents?: SubscriptionResolver<ResolversTypes['Event'], "tenantEvents", ParentType, ContextType, RequireFields<SubscriptionTenantEventsArgs, 'tenantId'>>;
 }>;
 
 export type TenantResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant']> = ResolversObject<{

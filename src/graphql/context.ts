@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from '../errors/domain-errors';
 import type { Services } from '../services';
+import type { LiveConnection } from '../subscriptions/live-events';
 import type { RequestContext, Viewer } from '../services/request-context';
 
 /** What every resolver receives: the request context (who, from where) and the services. */
@@ -9,6 +10,8 @@ export interface GraphQLContext extends RequestContext {
    * (so `refreshToken` works with a stale header), but operations that need a viewer say why.
    */
   tokenRejected: boolean;
+  /** The WebSocket the operation runs on; null over HTTP. */
+  connection: LiveConnection | null;
   services: Services;
 }
 

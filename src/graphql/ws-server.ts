@@ -15,7 +15,11 @@ import { formatError, isExpectedError } from './format-error';
 interface ConnectionState {
   viewer?: Viewer;
   expiryTimer?: NodeJS.Timeout;
+  close?: (code: number, reason: string) => void;
 }
+
+/** Close code when a user opens more connections than allowed. */
+export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
 
 /**
  * graphql-ws on the HTTP server's `/graphql` path. The access token travels in `connection_init`
@@ -23,6 +27,8 @@ interface ConnectionState {
  * and the socket closes with 4403 when the token expires. Errors are masked here as over HTTP,
  * since Apollo's formatError does not run for WebSocket traffic.
  */
+export type WebSocketServerHandle = ReturnType<typeof startWebSocketServer>;
+
 export function startWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
@@ -30,10 +36,13 @@ export function startWebSocketServer(options: {
   logger: Logger;
   production: boolean;
   trustProxy: boolean;
+  limits: { maxSubscriptionsPerConnection: number; maxConnectionsPerUser: number };
 }) {
   const { services, logger } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
   const states = new WeakMap<object, ConnectionState>();
+  /** Open, authenticated connections by user, to count them and to close a session's. */
+  const byUser = new Map<string, Set<ConnectionState>>();
   const stateOf = (extra: object) => {
     let state = states.get(extra);
     if (!state) states.set(extra, (state = {}));
@@ -48,8 +57,18 @@ export function startWebSocketServer(options: {
         const token = bearerToken(ctx.connectionParams?.authorization);
         const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
         if (!viewer) return false; // closes with 4403 Forbidden
+        const open = byUser.get(viewer.userId) ?? new Set<ConnectionState>();
+        if (open.size >= options.limits.maxConnectionsPerUser) {
+          ctx.extra.socket.close(
+            TOO_MANY_CONNECTIONS_CLOSE_CODE,
+            `Too many connections: at most ${options.limits.maxConnectionsPerUser} per user`,
+          );
+          return false;
+        }
         const state = stateOf(ctx.extra);
         state.viewer = viewer;
+        state.close = (code, reason) => ctx.extra.socket.close(code, reason);
+        byUser.set(viewer.userId, open.add(state));
         const msLeft = viewer.tokenExpiresAt * 1000 - Date.now();
         state.expiryTimer = setTimeout(
           () => ctx.extra.socket.close(CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one'),
@@ -58,15 +77,33 @@ export function startWebSocketServer(options: {
         return true;
       },
       onClose: (ctx) => {
-        clearTimeout(stateOf(ctx.extra).expiryTimer);
+        const state = stateOf(ctx.extra);
+        clearTimeout(state.expiryTimer);
+        if (state.viewer) {
+          const open = byUser.get(state.viewer.userId);
+          open?.delete(state);
+          if (open?.size === 0) byUser.delete(state.viewer.userId);
+        }
+      },
+      onSubscribe: (ctx) => {
+        const max = options.limits.maxSubscriptionsPerConnection;
+        if (Object.keys(ctx.subscriptions).length >= max) {
+          return [
+            new GraphQLError(`Too many subscriptions on this connection: at most ${max}. Complete one first.`, {
+              extensions: { code: 'RATE_LIMITED' },
+            }),
+          ];
+        }
       },
       context: (ctx): GraphQLContext => {
         const request = ctx.extra.request;
+        const state = stateOf(ctx.extra);
         return {
+          connection: { close: (code, reason) => state.close?.(code, reason) },
           requestId: uuidv7(),
           ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
           userAgent: request.headers['user-agent'] ?? null,
-          viewer: stateOf(ctx.extra).viewer ?? null,
+          viewer: state.viewer ?? null,
           tokenRejected: false,
           services,
         };
@@ -89,6 +126,20 @@ export function startWebSocketServer(options: {
   );
 
   return {
+    /** Closes the connections of a session whose access was revoked. */
+    closeSession(sessionId: string, reason: string): void {
+      for (const open of byUser.values()) {
+        for (const state of open) {
+          if (state.viewer?.sessionId === sessionId) state.close?.(CloseCode.Forbidden, reason);
+        }
+      }
+    },
+    /** Authenticated connections open now. */
+    get connectionCount(): number {
+      let count = 0;
+      for (const open of byUser.values()) count += open.size;
+      return count;
+    },
     /** Completes every subscription and closes every socket. */
     async dispose(): Promise<void> {
       await disposable.dispose();

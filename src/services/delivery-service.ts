@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { BadUserInputError, NotFoundError } from '../errors/domain-errors';
 import type { DeliveryStatus } from '../entities/delivery';
 import type { EventEnvelope } from '../events/envelope';
-import { envelopeOf, type EventRow } from '../events/event-store';
+import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
 import { platformAdmin } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
 import type { RequestContext } from './request-context';
@@ -21,7 +21,7 @@ export interface DeliveryView {
 
 const SELECT_DELIVERY = `
   SELECT d.id::text AS delivery_id, d.listener, d.status, d.attempts, d.last_error, d.due_at, d.updated_at,
-         d.completed_at, e.id, e.seq::text AS seq, e.name, e.tenant_id, e.actor_id, e.payload, e.context, e.occurred_at
+         d.completed_at, ${ENVELOPE_COLUMNS}
   FROM deliveries d JOIN events e ON e.id = d.event_id`;
 
 type DeliveryRow = EventRow & {

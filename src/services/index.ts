@@ -3,6 +3,7 @@ import type { DeliveryService } from './delivery-service';
 import type { EventService } from './event-service';
 import type { MembershipService } from './membership-service';
 import type { TenantService } from './tenant-service';
+import type { LiveEvents } from '../subscriptions/live-events';
 
 /** The services resolvers call; built in src/server.ts. */
 export interface Services {
@@ -11,4 +12,5 @@ export interface Services {
   deliveries: DeliveryService;
   tenants: TenantService;
   memberships: MembershipService;
+  live: LiveEvents;
 }

@@ -1,0 +1,127 @@
+import { BadUserInputError, ForbiddenError } from '../errors/domain-errors';
+import type { EventEnvelope } from '../events/envelope';
+import { isEventName, isSecurityEvent } from '../events/catalog';
+import { signedIn } from '../services/access';
+import type { TenantRoleOf } from '../services/event-service';
+import { numericCursor } from '../services/pagination';
+import type { RequestContext } from '../services/request-context';
+import { LiveSubscription } from './live-subscription';
+import type { StreamHub } from './stream-hub';
+import type { StreamKey } from './streams';
+
+/** The WebSocket a subscription runs on, so a subscription can end its connection. */
+export interface LiveConnection {
+  close(code: number, reason: string): void;
+}
+
+/** Close code for a consumer that cannot keep up (graphql-ws leaves 4xxx for applications). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4429;
+
+interface OpenSubscription {
+  subscription: LiveSubscription;
+  userId: string;
+  tenantId: string | null;
+}
+
+/**
+ * The live side of the event store: `tenantEvents` and `securityEvents`, authorised when they
+ * start and ended when access is revoked.
+ */
+export class LiveEvents {
+  private readonly open = new Set<OpenSubscription>();
+
+  constructor(
+    private readonly hub: StreamHub,
+    private readonly tenantRoleOf: TenantRoleOf,
+    private readonly limits: { queueLimit: number },
+  ) {}
+
+  /** A tenant's events for its members; security events only for OWNER and ADMIN. */
+  async tenantEvents(
+    ctx: RequestContext,
+    args: { tenantId: string; names?: readonly string[] | null; after?: string | null },
+    connection: LiveConnection,
+  ): Promise<LiveSubscription> {
+    const viewer = signedIn(ctx);
+    const role = viewer.isPlatformAdmin ? 'OWNER' : await this.tenantRoleOf(ctx, args.tenantId);
+    const names = checkedNames(args.names);
+    const seesSecurity = role !== 'MEMBER';
+    return this.start(ctx, `tenant:${args.tenantId}`, args.tenantId, args.after, connection, (event) =>
+      (names === null || names.has(event.name)) && (seesSecurity || !isSecurityEvent(event.name)),
+    );
+  }
+
+  /**
+   * Security events: of a tenant's members (OWNER/ADMIN), of everyone (platform admins, no
+   * tenant), or of the viewer's own account (anyone else, no tenant).
+   */
+  async securityEvents(
+    ctx: RequestContext,
+    args: { tenantId?: string | null; after?: string | null },
+    connection: LiveConnection,
+  ): Promise<LiveSubscription> {
+    const viewer = signedIn(ctx);
+    if (args.tenantId) {
+      if (!viewer.isPlatformAdmin && (await this.tenantRoleOf(ctx, args.tenantId)) === 'MEMBER') {
+        throw new ForbiddenError("Only the tenant's owners and admins see its security events.");
+      }
+      return this.start(ctx, `tenant:${args.tenantId}`, args.tenantId, args.after, connection, (e) => isSecurityEvent(e.name));
+    }
+    const stream: StreamKey = viewer.isPlatformAdmin ? 'security' : `user:${viewer.userId}`;
+    return this.start(ctx, stream, null, args.after, connection, () => true);
+  }
+
+  /** Ends a user's subscriptions to a tenant (removed from it), on this instance. */
+  revokeMembership(tenantId: string, userId: string): void {
+    for (const open of this.open) {
+      if (open.tenantId === tenantId && open.userId === userId) {
+        open.subscription.revoke('Your access to this tenant was removed.');
+      }
+    }
+  }
+
+  /** Ends every subscription to a tenant (deleted), on this instance. */
+  revokeTenant(tenantId: string): void {
+    for (const open of this.open) {
+      if (open.tenantId === tenantId) open.subscription.revoke('This tenant was deleted.');
+    }
+  }
+
+  /** Subscriptions open on this instance. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  private async start(
+    ctx: RequestContext,
+    stream: StreamKey,
+    tenantId: string | null,
+    after: string | null | undefined,
+    connection: LiveConnection,
+    accept: (event: EventEnvelope) => boolean,
+  ): Promise<LiveSubscription> {
+    const entry = { userId: ctx.viewer!.userId, tenantId } as OpenSubscription;
+    entry.subscription = await LiveSubscription.open(this.hub, {
+      stream,
+      after: numericCursor('after', after),
+      accept,
+      queueLimit: this.limits.queueLimit,
+      onOverflow: (queued) =>
+        connection.close(
+          SLOW_CONSUMER_CLOSE_CODE,
+          `Too slow: ${queued} events waiting. Reconnect and resume with after = the last seq received.`,
+        ),
+      onEnd: () => this.open.delete(entry),
+    });
+    this.open.add(entry);
+    return entry.subscription;
+  }
+}
+
+function checkedNames(names: readonly string[] | null | undefined): Set<string> | null {
+  if (!names) return null;
+  for (const name of names) {
+    if (!isEventName(name)) throw new BadUserInputError('names', `"${name.slice(0, 100)}" is not an event name.`);
+  }
+  return new Set(names);
+}

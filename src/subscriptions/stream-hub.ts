@@ -1,0 +1,136 @@
+import type { DataSource } from 'typeorm';
+import type { EventEnvelope } from '../events/envelope';
+import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
+import type { EventBus } from '../events/pubsub';
+import type { Logger } from '../logger';
+import { streamCondition, type StreamKey } from './streams';
+
+/** Receives a stream's events in seq order, each once. */
+export type StreamListener = (event: EventEnvelope) => void;
+
+const PAGE = 500;
+
+/**
+ * One reader per stream per instance, shared by every local subscriber of that stream. A pub/sub
+ * message only wakes the reader; the reader then reads the store after the last seq it saw. Because
+ * `seq` is commit order, this is gapless and in order whatever order messages arrive in, from
+ * whichever instance, and a lost message is made up for by the next one or by the poll.
+ */
+class StreamReader {
+  readonly listeners = new Set<StreamListener>();
+  position = '0';
+  private reading: Promise<void> | null = null;
+  private again = false;
+  private subscriptionId: number | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly key: StreamKey,
+    private readonly hub: StreamHub,
+  ) {}
+
+  async open(pollIntervalMs: number): Promise<void> {
+    // Subscribe before taking the position, so nothing committed in between is missed.
+    this.subscriptionId = await this.hub.bus.engine.subscribe(this.hub.bus.channels.stream(this.key), () => this.wake(), {});
+    const [{ max }] = await this.hub.dataSource.query(`SELECT coalesce(max(seq), 0)::text AS max FROM events`);
+    this.position = max;
+    this.pollTimer = setInterval(() => this.wake(), pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  close(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.subscriptionId !== null) this.hub.bus.engine.unsubscribe(this.subscriptionId);
+  }
+
+  /** Reads what is new now, or once more after the read under way. */
+  wake(): void {
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.readNew()
+      .catch((error) => this.hub.logger.warn({ err: error, stream: this.key }, 'stream read failed; retrying at the next wake-up'))
+      .finally(() => {
+        this.reading = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async readNew(): Promise<void> {
+    for (;;) {
+      const events = await this.hub.read(this.key, this.position, null, PAGE);
+      for (const event of events) {
+        this.position = event.seq;
+        for (const listener of this.listeners) listener(event);
+      }
+      if (events.length < PAGE) return;
+    }
+  }
+}
+
+/** The live streams this instance follows, opened on the first subscriber and closed after the last. */
+export class StreamHub {
+  private readonly readers = new Map<StreamKey, Promise<StreamReader>>();
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly bus: EventBus,
+    readonly logger: Logger,
+    private readonly pollIntervalMs = 2_000,
+  ) {}
+
+  /**
+   * Starts delivering the stream's events committed after the returned `position` to `listener`.
+   * Call `leave` to stop.
+   */
+  async join(key: StreamKey, listener: StreamListener): Promise<{ position: string; leave: () => void }> {
+    let opening = this.readers.get(key);
+    if (!opening) {
+      const reader = new StreamReader(key, this);
+      opening = reader.open(this.pollIntervalMs).then(() => reader);
+      this.readers.set(key, opening);
+      opening.catch(() => this.readers.delete(key));
+    }
+    const reader = await opening;
+    reader.listeners.add(listener);
+    let left = false;
+    return {
+      position: reader.position,
+      leave: () => {
+        if (left) return;
+        left = true;
+        reader.listeners.delete(listener);
+        if (reader.listeners.size === 0 && this.readers.get(key) === opening) {
+          this.readers.delete(key);
+          reader.close();
+        }
+      },
+    };
+  }
+
+  /** A page of the stream's stored events with after < seq (≤ upTo when given), in seq order. */
+  async read(key: StreamKey, after: string, upTo: string | null, limit: number): Promise<EventEnvelope[]> {
+    const condition = streamCondition(key, 2);
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT ${ENVELOPE_COLUMNS} FROM events e
+       WHERE e.seq > $1 AND ${condition.sql} AND ($3::bigint IS NULL OR e.seq <= $3)
+       ORDER BY e.seq LIMIT $4`,
+      [after, condition.value, upTo, limit],
+    );
+    return rows.map(envelopeOf);
+  }
+
+  /** Streams followed now (for metrics and tests). */
+  get streamCount(): number {
+    return this.readers.size;
+  }
+
+  async close(): Promise<void> {
+    for (const opening of this.readers.values()) (await opening.catch(() => null))?.close();
+    this.readers.clear();
+  }
+}
