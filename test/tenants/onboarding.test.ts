@@ -14,6 +14,7 @@ import {
   type Account,
 } from '../support/tenants';
 import { waitFor } from '../support/wait';
+import { TENANT_EVENTS, connect } from '../support/ws-client';
 
 const ADMIN_EMAIL = uniqueEmail('platform-admin');
 const ONBOARDING_EVENTS = [
@@ -178,5 +179,28 @@ describe('tenant onboarding', () => {
 
     // Nothing is dead any more, so a second retry has nothing to do.
     expect(errorCode(await t.gql(RETRY_ONBOARDING, { id: created.id }, admin.token))).toBe('CONFLICT');
+  });
+
+  it('streams the onboarding live on tenantEvents to members only, without the platform-level mail', async () => {
+    const owner = await signUp(t);
+    const outsider = await signUp(t);
+    const created = await createTenant(t, owner);
+    const [{ seq }] = await t.db.query<{ seq: string }>(
+      `SELECT (seq - 1)::text AS seq FROM events WHERE tenant_id = $1 AND name = 'tenant.created'`,
+      [created.id],
+    );
+    const ws = connect(t.url, owner.token);
+    const live = ws.subscribe(TENANT_EVENTS, { tenantId: created.id, after: seq });
+    const streamed = () => live.results.map((result) => result.data?.tenantEvents?.name);
+    await waitFor(() => streamed().includes('tenant.onboarding.completed'), { what: 'the onboarding to arrive live' });
+    expect(streamed().filter((name) => ONBOARDING_EVENTS.includes(name))).toEqual(ONBOARDING_EVENTS);
+    expect(JSON.stringify(live.results)).not.toContain(ADMIN_EMAIL);
+    ws.dispose();
+
+    const stranger = connect(t.url, outsider.token);
+    const refused = stranger.subscribe(TENANT_EVENTS, { tenantId: created.id });
+    await waitFor(() => refused.error ?? refused.results.length > 0, { what: 'the refusal' });
+    expect(JSON.stringify(refused.error ?? refused.results)).toContain('NOT_FOUND');
+    stranger.dispose();
   });
 });
