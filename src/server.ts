@@ -29,7 +29,13 @@ import { EventService, type TenantRoleOf } from './services/event-service';
 import { LiveEvents } from './subscriptions/live-events';
 import { watchRevocations } from './subscriptions/revocations';
 import { StreamHub } from './subscriptions/stream-hub';
-import { NotFoundError } from './errors/domain-errors';
+import { TenantDatabase } from './db/tenant-database';
+import { TenantMigrator } from './db/tenant-migrator';
+import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
+import { MembershipService } from './services/membership-service';
+import { TenantAccess } from './services/tenant-access';
+import { TenantAuditLog } from './services/tenant-audit-log';
+import { TenantService } from './services/tenant-service';
 
 export interface HeraldOptions {
   logger?: Logger;
@@ -38,6 +44,13 @@ export interface HeraldOptions {
   runtime?: Partial<Omit<ListenerRuntimeOptions, 'instanceId'>>;
   /** How often the publisher sweeps for unpublished events, ms. */
   sweepIntervalMs?: number;
+  /** Replaces the tenant migrations (tests add one to see it reach existing tenants). */
+  tenantMigrations?: readonly TenantMigration[];
+  /**
+   * Wraps every listener before the runtime gets it; the wrapper must keep `name` and `on`. Tests
+   * inject failures into built-in listeners with it, so src/ holds no test code.
+   */
+  wrapListener?: (listener: AnyListener) => AnyListener;
 }
 
 /**
@@ -103,6 +116,12 @@ export class Herald {
     }
     this.dataSource = dataSource;
     await migrate(dataSource, embedded);
+    // Tenant schemas next, before anything serves a tenant: a schema behind the code would fail.
+    const tenantDatabase = new TenantDatabase(dataSource);
+    const tenantMigrations = this.options.tenantMigrations ?? TENANT_MIGRATIONS;
+    const tenantMigrator = new TenantMigrator(dataSource, tenantDatabase, tenantMigrations, logger);
+    await tenantMigrator.migrateAll({ concurrency: embedded ? 1 : 4 });
+    const tenantAuditLog = new TenantAuditLog(tenantDatabase);
 
     const bus = (this.bus = createEventBus({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger }));
     const mailer = (this.mailer = createMailer({
@@ -112,7 +131,17 @@ export class Herald {
       logger,
     }));
 
-    const listeners = [...createListeners({ dataSource, mailer }), ...(this.options.extraListeners ?? [])];
+    const listeners = [
+      ...createListeners({
+        dataSource,
+        mailer,
+        tenantDatabase,
+        tenantMigrator,
+        tenantAuditLog,
+        platformAdminEmails: config.platformAdminEmails,
+      }),
+      ...(this.options.extraListeners ?? []),
+    ].map(this.options.wrapListener ?? ((listener) => listener));
     const store = new EventStore(listenerNamesByEvent(listeners));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
@@ -128,9 +157,8 @@ export class Herald {
     // Other instances' commits wake this one's listeners at once.
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
-    const tenantRoleOf: TenantRoleOf = async () => {
-      throw new NotFoundError('No such tenant.');
-    };
+    const tenantAccess = new TenantAccess(dataSource);
+    const tenantRoleOf: TenantRoleOf = (ctx, tenantId) => tenantAccess.memberRole(ctx, tenantId);
     this.hub = new StreamHub(dataSource, bus, logger);
     const live = (this.live = new LiveEvents(this.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }));
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
@@ -142,6 +170,8 @@ export class Herald {
       events: new EventService(dataSource, tenantRoleOf),
       deliveries: new DeliveryService(dataSource, () => this.runtime?.wake()),
       live,
+      tenants: new TenantService(dataSource, transactions, tenantAccess, tenantAuditLog),
+      memberships: new MembershipService(dataSource, transactions, tenantAccess),
     };
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });

@@ -3,11 +3,32 @@ import { DailyCounter } from './daily-counter';
 import { Delivery } from './delivery';
 import { EmailMessage } from './email-message';
 import { EventRecord } from './event-record';
+import { Membership } from './membership';
 import { RefreshToken } from './refresh-token';
 import { Session } from './session';
+import { Tenant } from './tenant';
+import { TenantAuditEntry } from './tenant/tenant-audit-entry';
+import { TenantSetting } from './tenant/tenant-setting';
 import { User } from './user';
 
-export { AuditEntry, DailyCounter, Delivery, EmailMessage, EventRecord, RefreshToken, Session, User };
+export { AuditEntry, DailyCounter, Delivery, EmailMessage, EventRecord, Membership, RefreshToken, Session, Tenant, User };
+export { TenantAuditEntry, TenantSetting };
 
-/** Every landlord entity, for the DataSource. */
-export const ENTITIES = [User, Session, RefreshToken, EventRecord, Delivery, EmailMessage, AuditEntry, DailyCounter];
+/**
+ * Every entity, for the DataSource. The tenant-scoped ones name unqualified tables that exist only
+ * in tenant schemas: they resolve through TenantDatabase's search_path, and fail anywhere else.
+ */
+export const ENTITIES = [
+  User,
+  Session,
+  RefreshToken,
+  EventRecord,
+  Delivery,
+  EmailMessage,
+  AuditEntry,
+  DailyCounter,
+  Tenant,
+  Membership,
+  TenantAuditEntry,
+  TenantSetting,
+];

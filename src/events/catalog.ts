@@ -28,10 +28,16 @@ export interface EventCatalog {
   'tenant.database.dropped': { tenantId: string; schema: string };
   'tenant.onboarding.setup_admin_user': { tenantId: string; userId: string };
   'tenant.onboarding.configure_settings': { tenantId: string; settings: string[] };
-  'tenant.onboarding.send_setup_guide': { tenantId: string; emailId: string };
+  /** `emailId` is null when the guide had been queued already (a rerun after a crash). */
+  'tenant.onboarding.send_setup_guide': { tenantId: string; emailId: string | null };
   'tenant.onboarding.completed': { tenantId: string };
-  'tenant.member.added': { tenantId: string; userId: string; role: string };
+  /** A step's delivery went dead; the reason is in the step's `system.listener.failed` (platform-level). */
+  'tenant.onboarding.failed': { tenantId: string; step: string; listener: string; attempts: number };
+  /** A platform admin put the dead steps back in line. */
+  'tenant.onboarding.retried': { tenantId: string; steps: string[] };
+  'tenant.member.added': { tenantId: string; userId: string; role: TenantRole };
   'tenant.member.removed': { tenantId: string; userId: string };
+  'tenant.member.role_changed': { tenantId: string; userId: string; from: TenantRole; to: TenantRole };
 
   // notification
   'notification.email.send': { emailId: string; template: string; to: string };
@@ -60,6 +66,7 @@ export type EventPayload<N extends EventName> = EventCatalog[N];
 
 export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'locked';
 export type TokenRevocationReason = 'logout' | 'reuse_detected';
+export type TenantRole = 'OWNER' | 'ADMIN' | 'MEMBER';
 
 /** Every name, at run time. `satisfies` makes a missing or extra name a compile error. */
 const NAMES = {
@@ -83,8 +90,11 @@ const NAMES = {
   'tenant.onboarding.configure_settings': true,
   'tenant.onboarding.send_setup_guide': true,
   'tenant.onboarding.completed': true,
+  'tenant.onboarding.failed': true,
+  'tenant.onboarding.retried': true,
   'tenant.member.added': true,
   'tenant.member.removed': true,
+  'tenant.member.role_changed': true,
   'notification.email.send': true,
   'notification.email.sent': true,
   'notification.email.failed': true,

@@ -1,17 +1,46 @@
 import type { DataSource } from 'typeorm';
+import type { TenantDatabase } from '../db/tenant-database';
+import type { TenantMigrator } from '../db/tenant-migrator';
 import type { AnyListener } from '../events/listener';
 import type { Mailer } from '../mail/mailer';
+import type { TenantAuditLog } from '../services/tenant-audit-log';
+import { completeTenantOnboarding } from './complete-tenant-onboarding';
+import { configureTenantSettings } from './configure-tenant-settings';
 import { countDailyMetrics } from './count-daily-metrics';
+import { markTenantOnboardingFailed } from './mark-tenant-onboarding-failed';
+import { notifyPlatformAdmins } from './notify-platform-admins';
+import { provisionTenantSchema } from './provision-tenant-schema';
+import { purgeTenant } from './purge-tenant';
 import { recordAuditEntry } from './record-audit-entry';
 import { sendEmail } from './send-email';
+import { sendSetupGuide } from './send-setup-guide';
 import { sendWelcomeEmail } from './send-welcome-email';
+import { setupTenantAdmin } from './setup-tenant-admin';
 
 export interface ListenerDeps {
   dataSource: DataSource;
   mailer: Mailer;
+  tenantDatabase: TenantDatabase;
+  tenantMigrator: TenantMigrator;
+  tenantAuditLog: TenantAuditLog;
+  platformAdminEmails: readonly string[];
 }
 
 /** Every listener Herald runs. Add a new one here (see README, "Events and listeners"). */
 export function createListeners(deps: ListenerDeps): AnyListener[] {
-  return [sendWelcomeEmail(), sendEmail(deps), recordAuditEntry(), countDailyMetrics()];
+  return [
+    sendWelcomeEmail(),
+    sendEmail(deps),
+    recordAuditEntry(deps),
+    countDailyMetrics(),
+    // Tenant onboarding, in workflow order (docs/TENANTS.md), and what reacts to a tenant's life.
+    provisionTenantSchema(deps),
+    setupTenantAdmin(deps),
+    configureTenantSettings(deps),
+    sendSetupGuide(),
+    completeTenantOnboarding(),
+    markTenantOnboardingFailed(),
+    notifyPlatformAdmins(deps),
+    purgeTenant(deps),
+  ];
 }

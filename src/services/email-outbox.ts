@@ -10,7 +10,14 @@ import type { RenderedEmail } from '../mail/templates';
  */
 export async function queueEmail(
   tx: Tx,
-  request: { sourceEventId: string; template: string; to: string; content: RenderedEmail },
+  request: {
+    sourceEventId: string;
+    template: string;
+    to: string;
+    content: RenderedEmail;
+    /** Record the request as a platform-level event (tenantId null), e.g. mail to platform admins. */
+    platformLevel?: boolean;
+  },
 ): Promise<string | null> {
   const id = uuidv7();
   const inserted: { id: string }[] = await tx.manager.query(
@@ -29,6 +36,10 @@ export async function queueEmail(
     ],
   );
   if (inserted.length === 0) return null;
-  tx.record('notification.email.send', { emailId: id, template: request.template, to: request.to });
+  tx.record(
+    'notification.email.send',
+    { emailId: id, template: request.template, to: request.to },
+    request.platformLevel ? { tenantId: null } : undefined,
+  );
   return id;
 }

@@ -1,0 +1,82 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isUuid } from '../db/uuid';
+import { Membership, Tenant } from '../entities';
+import { ForbiddenError, NotFoundError } from '../errors/domain-errors';
+import type { TenantRole } from '../events/catalog';
+import { signedIn } from './access';
+import type { RequestContext } from './request-context';
+
+/** Who may do an operation: the tenant roles allowed (platform admins always may). */
+export const ANY_MEMBER: readonly TenantRole[] = ['OWNER', 'ADMIN', 'MEMBER'];
+export const OWNER_OR_ADMIN: readonly TenantRole[] = ['OWNER', 'ADMIN'];
+export const OWNER_ONLY: readonly TenantRole[] = ['OWNER'];
+export const PLATFORM_ADMINS_ONLY: readonly TenantRole[] = [];
+
+/** The same message whether the tenant does not exist or is not the viewer's: existence never leaks. */
+const NOT_FOUND = 'No such tenant.';
+
+export interface TenantGrant {
+  tenant: Tenant;
+  /** The viewer's role; null for a platform admin who is not a member. */
+  role: TenantRole | null;
+}
+
+/**
+ * The rule, in one place: a tenant that is missing or deleted, or of which the viewer is not a
+ * member, is NOT_FOUND (the same answer for each); a member whose role is not `allowed` gets
+ * FORBIDDEN; platform admins may do everything. Returns normally when access is granted.
+ */
+export function decideTenantAccess(
+  facts: { tenantVisible: boolean; role: TenantRole | null; isPlatformAdmin: boolean },
+  allowed: readonly TenantRole[],
+): void {
+  if (!facts.tenantVisible) throw new NotFoundError(NOT_FOUND);
+  if (facts.isPlatformAdmin) return;
+  if (facts.role === null) throw new NotFoundError(NOT_FOUND);
+  if (!allowed.includes(facts.role)) {
+    throw new ForbiddenError(
+      allowed.length === 0
+        ? 'Only platform admins may do this.'
+        : `This needs the role ${allowed.join(' or ')} in this tenant; yours is ${facts.role}.`,
+    );
+  }
+}
+
+/** Loads a tenant as the viewer may see it, applying `decideTenantAccess`. */
+export class TenantAccess {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * The live tenant by id or slug and the viewer's role in it, or NOT_FOUND / FORBIDDEN (and
+   * UNAUTHENTICATED when anonymous). Inside a write, pass its `manager` and `lock: true`: the tenant
+   * row is then locked until the write commits, which orders concurrent changes of one tenant.
+   */
+  async require(
+    ctx: RequestContext,
+    ref: { id: string } | { slug: string },
+    allowed: readonly TenantRole[],
+    options: { manager?: EntityManager; lock?: boolean } = {},
+  ): Promise<TenantGrant> {
+    const viewer = signedIn(ctx);
+    const manager = options.manager ?? this.dataSource.manager;
+    let tenant: Tenant | null = null;
+    if (!('id' in ref) || isUuid(ref.id)) {
+      const query = manager
+        .createQueryBuilder(Tenant, 't')
+        .where('t.deleted_at IS NULL')
+        .andWhere('id' in ref ? 't.id = :value' : 't.slug = :value', { value: 'id' in ref ? ref.id : ref.slug });
+      tenant = await (options.lock ? query.setLock('pessimistic_write') : query).getOne();
+    }
+    const membership = tenant ? await manager.findOneBy(Membership, { tenantId: tenant.id, userId: viewer.userId }) : null;
+    const role = membership?.role ?? null;
+    decideTenantAccess({ tenantVisible: tenant !== null, role, isPlatformAdmin: viewer.isPlatformAdmin }, allowed);
+    return { tenant: tenant!, role };
+  }
+
+  /** A member's role; NOT_FOUND for anyone else. The events API reads a tenant's events with it. */
+  async memberRole(ctx: RequestContext, tenantId: string): Promise<TenantRole> {
+    const { role } = await this.require(ctx, { id: tenantId }, ANY_MEMBER);
+    // A platform admin who is not a member sees as much as an owner.
+    return role ?? 'OWNER';
+  }
+}
