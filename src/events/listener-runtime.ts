@@ -87,7 +87,10 @@ export class ListenerRuntime {
     this.wake();
     await this.loopDone;
     const remaining = Math.max(0, deadline - Date.now());
-    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), sleep(remaining)]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadlinePassed = new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining)));
+    await Promise.race([Promise.all([...this.active.values()].map((a) => a.done)), deadlinePassed]);
+    clearTimeout(timer); // left pending, it keeps a process that embeds Herald (tests) alive until the deadline
     for (const run of this.active.values()) run.abort.abort(new Error('instance shutting down'));
     await this.dataSource.query(
       `UPDATE deliveries SET status = 'pending', locked_by = NULL, due_at = now(),
@@ -285,8 +288,4 @@ async function withTimeout<T>(work: Promise<T>, ms: number, abort: AbortControll
   } finally {
     clearTimeout(timer);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
