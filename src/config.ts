@@ -151,7 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecretGenerated: suppliedSecret === undefined,
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60),
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400),
-    platformAdminEmails,
+    platformAdminEmails: Object.freeze(platformAdminEmails), // shared with services: nobody may add an admin at run time
     rateLimitAuthPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 120, 1, 1_000_000),
     trustProxy: boolean('TRUST_PROXY', false),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   }
 
   const herald = new Herald(config);
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
+    if (shuttingDown) return; // a second signal changes nothing: the bound below still applies
+    shuttingDown = true;
     herald.logger.info({ signal }, 'shutting down');
     // The bound: whatever is still open after it does not keep the process alive.
     setTimeout(() => {
@@ -22,8 +25,11 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs).unref();
     herald.stop(signal).then(() => process.exit(0));
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  // `on`, not `once`: a second signal must find this listener too. Otherwise signal-exit (which
+  // proper-lockfile uses for the embedded database's lock) sees no other listener and re-raises
+  // it, killing the process mid-shutdown.
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 
   try {
     await herald.start();

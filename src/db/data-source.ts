@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Client, type ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../entities';
 import { MIGRATIONS } from '../migrations';
@@ -23,8 +24,23 @@ export function createDataSource(url: string, options: { embedded: boolean; appl
       connectionTimeoutMillis: options.embedded ? 30_000 : 5_000,
       // Idle clients that die with the server are dropped instead of crashing the process.
       idleTimeoutMillis: 30_000,
+      Client: ClientWithErrorListener,
     },
   });
+}
+
+/**
+ * A pg client that always has an 'error' listener. When PostgreSQL shuts down while the pool opens
+ * connections, ReadyForQuery and the FATAL can arrive in one packet: pg-pool hands the client out
+ * and drops its own listener before TypeORM attaches one, and an 'error' event nobody listens to
+ * crashes the process. Nothing is lost: the client is no longer queryable, so its next query fails
+ * and the pool discards it.
+ */
+class ClientWithErrorListener extends Client {
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
 }
 
 /**

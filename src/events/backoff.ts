@@ -4,6 +4,10 @@
  * out while each delivery's delays still grow.
  */
 export function retryDelayMs(attempt: number, baseMs: number, maxMs = 5 * 60_000, random = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  const uncapped = baseMs * 2 ** Math.max(0, attempt - 1);
+  const ceiling = Math.min(maxMs, uncapped);
+  // The floor is the previous attempt's ceiling, capped too: halving the capped ceiling instead
+  // would let the first capped delay fall below the one before it.
+  const floor = Math.min(maxMs, uncapped / 2);
+  return Math.round(floor + random() * (ceiling - floor));
 }

@@ -22,10 +22,23 @@ const REQUEST_ERROR_CODES = new Set([
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
   if (original instanceof DomainError) return true;
-  if (original instanceof GraphQLError && !original.originalError) {
-    return REQUEST_ERROR_CODES.has(String(original.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'));
+  // Only an explicit code counts: Apollo turns anything thrown that is not an Error into a
+  // code-less GraphQLError whose message is that value ("Unexpected error value: ...").
+  if (original instanceof GraphQLError && isAboutTheRequest(original)) {
+    return REQUEST_ERROR_CODES.has(String(original.extensions?.code));
   }
   return false;
+}
+
+/**
+ * True when every cause of the error is a GraphQLError too: graphql-js or Apollo raised it about
+ * the request (Apollo's syntax, validation and variable errors keep graphql-js's error as
+ * `originalError`). An error caused by anything else, e.g. a failed context, is unexpected.
+ */
+function isAboutTheRequest(error: GraphQLError): boolean {
+  let cause: unknown = error.originalError;
+  while (cause instanceof GraphQLError) cause = cause.originalError;
+  return cause === undefined || cause === null;
 }
 
 /**
@@ -41,12 +54,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (isExpectedError(error)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return {
-      message: formatted.message,
-      locations,
-      path,
-      extensions: { ...extensions, code: extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
-    };
+    return { message: formatted.message, locations, path, extensions };
   }
   return { message: 'Internal server error', path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

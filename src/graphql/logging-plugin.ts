@@ -10,6 +10,10 @@ import { isExpectedError } from './format-error';
  */
 export function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
+    // The request never started (a dependency of the context failed): the client got a masked 500.
+    async contextCreationDidFail({ error }) {
+      logger.error({ err: error }, 'could not build the request context');
+    },
     async requestDidStart({ contextValue }) {
       const started = performance.now();
       const log = logger.child({ requestId: contextValue.requestId });

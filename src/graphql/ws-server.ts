@@ -115,7 +115,8 @@ export function startWebSocketServer(options: {
         }
         return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
       },
-      onError: (_ctx, id, _payload, errors) => {
+      onError: (_ctx, id, _payload, reported) => {
+        const errors = reported.map(withValidationCode);
         for (const error of errors) {
           if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
         }
@@ -145,6 +146,22 @@ export function startWebSocketServer(options: {
       await disposable.dispose();
     },
   };
+}
+
+/**
+ * graphql-ws reports graphql-js's validation errors (and "Unable to identify operation") with no
+ * code, where Apollo gives them GRAPHQL_VALIDATION_FAILED: give them the same code. An error with
+ * a cause (a failed stream) stays as it is, to be masked.
+ */
+function withValidationCode(error: GraphQLError): GraphQLError {
+  if (error.extensions.code || error.originalError) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
 }
 
 /** The client's IP: the first X-Forwarded-For hop when behind a trusted proxy, else the socket's. */

@@ -5,7 +5,7 @@ import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { createServer, type Server } from 'node:http';
 import { v7 as uuidv7 } from 'uuid';
@@ -18,6 +18,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
+const BODY_LIMIT = '100kb';
 
 export interface HttpParts {
   server: Server;
@@ -46,6 +47,9 @@ export async function createHttpApp(options: {
     schema: options.schema,
     formatError,
     includeStacktraceInErrorResponses: false,
+    // Herald stops Apollo itself, in order (src/main.ts, Herald.stop). Apollo's own SIGTERM handler
+    // would start a second stop(), and a stop() called while another drains never resolves.
+    stopOnTerminationSignals: false,
     introspection: config.nodeEnv !== 'production',
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
@@ -75,7 +79,7 @@ export async function createHttpApp(options: {
       res.setHeader('x-request-id', res.locals.requestId);
       next();
     },
-    express.json({ limit: '100kb' }),
+    express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const token = bearerToken(req.headers.authorization);
@@ -92,6 +96,31 @@ export async function createHttpApp(options: {
       },
     }),
   );
+  app.use(requestBodyErrors(logger));
 
   return { server, apollo };
+}
+
+/**
+ * Answers what express.json refuses (malformed JSON, a body over the limit) as a GraphQL error
+ * with a code, instead of Express's HTML page, which shows the stack outside production.
+ */
+function requestBodyErrors(logger: Logger): ErrorRequestHandler {
+  return (error: { status?: number; type?: string; expose?: boolean; message?: string }, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = error.status ?? 500;
+    if (status >= 500 || !error.expose) {
+      logger.error({ err: error, requestId: res.locals.requestId }, 'unexpected error before GraphQL');
+      const masked = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      res.status(500).json({ errors: [masked] });
+      return;
+    }
+    const message =
+      error.type === 'entity.too.large'
+        ? `The request body is over the limit of ${BODY_LIMIT}; send a smaller request.`
+        : error.type === 'entity.parse.failed'
+          ? 'The request body is not valid JSON; send {"query": "...", "variables": {...}}.'
+          : String(error.message);
+    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  };
 }

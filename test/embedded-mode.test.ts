@@ -1,0 +1,148 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './support/free-port';
+import { gql, LOGIN, ME, REGISTER, type GraphQLResponse } from './support/graphql-client';
+import { uniqueEmail } from './support/herald';
+import { envWithout, killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
+import { waitFor } from './support/wait';
+
+/**
+ * Embedded mode, through the real start path: no DATABASE_URL, REDIS_URL or SMTP_URL, so Herald
+ * runs PGlite under DATA_DIR, an in-process PubSub and writes mail as .eml files.
+ */
+const HERALD_VARIABLES = [
+  'DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'SMTP_URL', 'MAIL_FROM', 'JWT_SECRET', 'NODE_ENV', 'PORT', 'HOST',
+  'DATA_DIR', 'LOG_LEVEL', 'PASSWORD_HASH_COST', 'SHUTDOWN_TIMEOUT_MS', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL',
+  'PLATFORM_ADMIN_EMAILS', 'RATE_LIMIT_AUTH_PER_MINUTE', 'TRUST_PROXY', 'TEST_PAUSE_BEFORE_PUBLISH',
+];
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+const PASSWORD = 'an embedded password';
+const isReady = (line: { msg?: string }) => line.msg?.startsWith('Herald is ready') ?? false;
+
+let dataDir: string;
+let port: number;
+let url: string;
+const email = uniqueEmail('embedded');
+
+function startHerald(onPort = port): ServerProcess {
+  return startServerProcess({
+    ...envWithout(...HERALD_VARIABLES),
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: String(onPort),
+    DATA_DIR: dataDir,
+    SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+  });
+}
+
+/** Starts Herald and waits for its ready line; returns the process and how long that took. */
+async function startAndWait(): Promise<{ server: ServerProcess; ms: number }> {
+  const started = performance.now();
+  const server = startHerald();
+  await server.waitForLog(isReady, { timeoutMs: 120_000, what: '"Herald is ready"' });
+  return { server, ms: Math.round(performance.now() - started) };
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'herald-embedded-'));
+  port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  await killServerProcesses();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('embedded mode (no DATABASE_URL, REDIS_URL or SMTP_URL)', () => {
+  let first: ServerProcess;
+
+  it('starts cold on an empty DATA_DIR, with PGlite, an in-process PubSub and mail as files', async () => {
+    const { server, ms } = await startAndWait();
+    first = server;
+    console.log(`embedded cold start (empty DATA_DIR, initdb): ${ms} ms`);
+    expect(server.logs.find(isReady)).toMatchObject({ database: 'embedded', pubsub: 'in-process', mail: 'files' });
+  }, 150_000);
+
+  it('says that the JWT secret was generated', () => {
+    expect(first.logs.map((line) => line.msg)).toContainEqual(expect.stringMatching(/JWT_SECRET is not set: using a random secret/));
+  });
+
+  it('answers /readyz with 200, the database and the pubsub reachable', async () => {
+    const response = await fetch(`${url}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ready', checks: { database: true, pubsub: true } });
+  });
+
+  it('registers and logs in over HTTP', async () => {
+    const registered = await gql(url, REGISTER, { input: { email, password: PASSWORD, name: 'Embedded Ada' } });
+    expect(registered.errors).toBeUndefined();
+    const login = await gql(url, LOGIN, { input: { email, password: PASSWORD } });
+    expect(login.errors).toBeUndefined();
+    expect((await gql(url, ME, {}, { token: login.data!.login.accessToken })).data!.me.email).toBe(email);
+  });
+
+  it('writes the welcome email as an .eml file under DATA_DIR/mail', async () => {
+    const mailDir = path.join(dataDir, 'mail');
+    const welcome = await waitFor(
+      async () => {
+        const files = (await readdir(mailDir).catch(() => [])).filter((file) => file.endsWith('.eml'));
+        const contents = await Promise.all(files.map((file) => readFile(path.join(mailDir, file), 'utf8')));
+        return contents.find((eml) => eml.includes(`To: ${email}`));
+      },
+      { timeoutMs: 20_000, what: `a welcome .eml to ${email}` },
+    );
+    expect(welcome).toMatch(/^Subject: Welcome to Herald$/m);
+    expect(welcome).toContain('Hello Embedded Ada');
+  });
+
+  it('refuses to start a second process on the same DATA_DIR, saying the directory is in use', async () => {
+    const second = startHerald(await freePort());
+    const { code } = await second.exited;
+    expect(code).toBe(1);
+    expect(second.logs.map((line) => line.msg)).toContainEqual(
+      expect.stringMatching(/embedded database in .* is in use by another Herald process; stop it, or set DATA_DIR/),
+    );
+    expect((await fetch(`${url}/healthz`)).status).toBe(200); // the first one is unharmed
+  }, 60_000);
+
+  it('on SIGTERM (twice), lets the registrations in flight finish with 200, then exits 0 within the bound', async () => {
+    // Each registration costs a full scrypt hash (PASSWORD_HASH_COST is standard here), so eight
+    // of them on two cores keep the server busy for a while after the first one answers.
+    const answered: { response: GraphQLResponse; at: number }[] = [];
+    const registrations = Array.from({ length: 8 }, (_, i) =>
+      gql(url, REGISTER, { input: { email: uniqueEmail(`inflight${i}`), password: PASSWORD, name: 'In Flight' } }).then(
+        (response) => answered.push({ response, at: performance.now() }),
+      ),
+    );
+    await waitFor(() => answered.length > 0, { timeoutMs: 30_000, what: 'the first registration to answer' });
+
+    const signalledAt = performance.now();
+    first.signal('SIGTERM');
+    // An impatient orchestrator (or a second Ctrl-C) signals again: that must not cut the drain short.
+    await first.waitForLog((line) => line.msg === 'shutting down', { timeoutMs: 10_000, what: '"shutting down"' });
+    first.signal('SIGTERM');
+    await Promise.all(registrations);
+    const { code } = await first.exited;
+    const shutdownMs = performance.now() - signalledAt;
+
+    expect(code).toBe(0);
+    expect(shutdownMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(answered.map(({ response }) => [response.status, response.errors])).toEqual(
+      Array.from({ length: 8 }, () => [200, undefined]),
+    );
+    expect(answered.filter(({ at }) => at > signalledAt).length).toBeGreaterThan(0); // some were in flight
+    expect(first.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(['shutting down', 'Herald stopped']));
+  }, 60_000);
+
+  it('starts warm on the same DATA_DIR and logs the same account in', async () => {
+    const { server, ms } = await startAndWait();
+    console.log(`embedded warm start (existing DATA_DIR): ${ms} ms`);
+    const login = await gql(url, LOGIN, { input: { email, password: PASSWORD } });
+    expect(login.errors).toBeUndefined();
+    expect(login.data!.login.user.email).toBe(email);
+
+    server.signal('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  }, 150_000);
+});
