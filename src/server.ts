@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail/mailer';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
+import { AuthRateLimits } from './services/auth-rate-limits';
 import { AuthService } from './services/auth-service';
 import { DeliveryService } from './services/delivery-service';
 import { EventService } from './services/event-service';
@@ -105,7 +106,8 @@ export class Herald {
       logger,
     }));
 
-    const listeners = [...createListeners({ dataSource, mailer }), ...(this.options.extraListeners ?? [])];
+    const listenerDeps = { dataSource, mailer, loginThrottle: config.loginThrottle };
+    const listeners = [...createListeners(listenerDeps), ...(this.options.extraListeners ?? [])];
     const store = new EventStore(listenerNamesByEvent(listeners));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
@@ -122,10 +124,19 @@ export class Herald {
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
+    const rateLimits = new AuthRateLimits({
+      perIpPerMinute: config.rateLimitAuthPerMinute,
+      perAccountPerMinute: config.rateLimitAuthPerAccountPerMinute,
+      redis: bus.redis,
+      prefix: config.redisPrefix,
+      logger,
+    });
+    const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
     const services: Services = {
-      auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {
+      auth: new AuthService(dataSource, transactions, passwords, accessTokens, rateLimits, {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
+        loginThrottle: config.loginThrottle,
       }),
       events: new EventService(dataSource, async () => {
         throw new NotFoundError('No such tenant.');

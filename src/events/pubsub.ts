@@ -10,6 +10,11 @@ export interface EventBus {
   readonly engine: PubSubEngine;
   /** Channel names, namespaced by the configured prefix. */
   readonly channels: { readonly events: string };
+  /**
+   * A connection for ordinary Redis commands (the publisher's: it fails fast while Redis is down
+   * rather than queueing); null in process.
+   */
+  readonly redis: Redis | null;
   /** True when messages can be published right now. */
   isReachable(): Promise<boolean>;
   close(): Promise<void>;
@@ -22,6 +27,7 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
       kind: 'in-process',
       engine: new PubSub(),
       channels,
+      redis: null,
       isReachable: async () => true,
       close: async () => {},
     };
@@ -60,6 +66,7 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
     kind: 'redis',
     engine,
     channels,
+    redis: publisher,
     isReachable: async () => {
       if (publisher.status !== 'ready') return false;
       try {
