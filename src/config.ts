@@ -30,7 +30,12 @@ export interface Config {
   readonly refreshTokenTtl: number;
   /** Lower-cased emails of platform admins. */
   readonly platformAdminEmails: readonly string[];
+  /** Auth mutations (register, login, refreshToken) per minute per client IP, all three together. */
   readonly rateLimitAuthPerMinute: number;
+  /** Each auth mutation per minute per account (the email; refreshToken: the token's user). */
+  readonly rateLimitAuthPerAccountPerMinute: number;
+  /** Failed-login throttling and account locking (see src/services/login-throttle.ts). */
+  readonly loginThrottle: LoginThrottleConfig;
   /** Take the client IP from X-Forwarded-For (only behind a proxy you trust). */
   readonly trustProxy: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -53,6 +58,24 @@ export interface Config {
     /** Stop between an event's commit and its publication (a test kills the process there). */
     readonly pauseBeforePublish: boolean;
   };
+}
+
+/** Thresholds of failed-login throttling; durations in seconds. */
+export interface LoginThrottleConfig {
+  /** Failures of one account from one IP before that pair waits between tries. */
+  readonly afterFailures: number;
+  /** Failures from one IP, across accounts, before that IP waits between tries (password spraying). */
+  readonly ipAfterFailures: number;
+  /** The first wait; it doubles with each further failure. */
+  readonly baseDelaySeconds: number;
+  /** The longest wait. */
+  readonly maxDelaySeconds: number;
+  /** A counter with no failure for this long starts again from zero. */
+  readonly windowSeconds: number;
+  /** Failures of one account, from any IPs, that lock it (then `auth.account.locked` and an email). */
+  readonly lockAfterFailures: number;
+  /** How long a lock lasts. */
+  readonly lockSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -153,6 +176,16 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400),
     platformAdminEmails: Object.freeze(platformAdminEmails), // shared with services: nobody may add an admin at run time
     rateLimitAuthPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 120, 1, 1_000_000),
+    rateLimitAuthPerAccountPerMinute: integer('RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE', 20, 1, 1_000_000),
+    loginThrottle: Object.freeze({
+      afterFailures: integer('LOGIN_THROTTLE_AFTER_FAILURES', 5, 1, 1_000),
+      ipAfterFailures: integer('LOGIN_THROTTLE_IP_AFTER_FAILURES', 20, 1, 100_000),
+      baseDelaySeconds: duration('LOGIN_THROTTLE_BASE_DELAY', 1),
+      maxDelaySeconds: duration('LOGIN_THROTTLE_MAX_DELAY', 15 * 60),
+      windowSeconds: duration('LOGIN_THROTTLE_WINDOW', 60 * 60),
+      lockAfterFailures: integer('LOGIN_LOCK_AFTER_FAILURES', 20, 1, 100_000),
+      lockSeconds: duration('LOGIN_LOCK_DURATION', 15 * 60),
+    }),
     trustProxy: boolean('TRUST_PROXY', false),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read('DATA_DIR') ?? '.herald',
@@ -174,6 +207,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (config.passwordHashCost === 'low' && nodeEnv !== 'test') {
     problems.push('PASSWORD_HASH_COST: "low" is only allowed with NODE_ENV=test');
+  }
+  if (config.loginThrottle.maxDelaySeconds > config.loginThrottle.windowSeconds) {
+    // A wait longer than the window would outlast the counters it is computed from.
+    problems.push('LOGIN_THROTTLE_MAX_DELAY: must not be longer than LOGIN_THROTTLE_WINDOW');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

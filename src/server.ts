@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail/mailer';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
+import { AuthRateLimits } from './services/auth-rate-limits';
 import { AuthService } from './services/auth-service';
 import { DeliveryService } from './services/delivery-service';
 import { EventService, type TenantRoleOf } from './services/event-service';
@@ -139,6 +140,7 @@ export class Herald {
         tenantMigrator,
         tenantAuditLog,
         platformAdminEmails: config.platformAdminEmails,
+        loginThrottle: config.loginThrottle,
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
@@ -162,10 +164,19 @@ export class Herald {
     this.hub = new StreamHub(dataSource, bus, logger);
     const live = (this.live = new LiveEvents(this.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }));
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
+    const rateLimits = new AuthRateLimits({
+      perIpPerMinute: config.rateLimitAuthPerMinute,
+      perAccountPerMinute: config.rateLimitAuthPerAccountPerMinute,
+      redis: bus.redis,
+      prefix: config.redisPrefix,
+      logger,
+    });
+    const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
     const services: Services = {
-      auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {
+      auth: new AuthService(dataSource, transactions, passwords, accessTokens, rateLimits, {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
+        loginThrottle: config.loginThrottle,
       }),
       events: new EventService(dataSource, tenantRoleOf),
       deliveries: new DeliveryService(dataSource, () => this.runtime?.wake()),

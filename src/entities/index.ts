@@ -4,6 +4,7 @@ import { Delivery } from './delivery';
 import { EmailMessage } from './email-message';
 import { EventRecord } from './event-record';
 import { Membership } from './membership';
+import { LoginFailureCounter } from './login-failure-counter';
 import { RefreshToken } from './refresh-token';
 import { Session } from './session';
 import { Tenant } from './tenant';
@@ -11,7 +12,19 @@ import { TenantAuditEntry } from './tenant/tenant-audit-entry';
 import { TenantSetting } from './tenant/tenant-setting';
 import { User } from './user';
 
-export { AuditEntry, DailyCounter, Delivery, EmailMessage, EventRecord, Membership, RefreshToken, Session, Tenant, User };
+export {
+  AuditEntry,
+  DailyCounter,
+  Delivery,
+  EmailMessage,
+  EventRecord,
+  LoginFailureCounter,
+  Membership,
+  RefreshToken,
+  Session,
+  Tenant,
+  User,
+};
 export { TenantAuditEntry, TenantSetting };
 
 /**
@@ -27,6 +40,7 @@ export const ENTITIES = [
   EmailMessage,
   AuditEntry,
   DailyCounter,
+  LoginFailureCounter,
   Tenant,
   Membership,
   TenantAuditEntry,

@@ -13,6 +13,11 @@ export interface EventBus {
    * listener runtimes and revocation checks); `stream(key)` one live stream (see src/subscriptions/streams.ts).
    */
   readonly channels: { readonly events: string; stream(key: string): string };
+  /**
+   * A connection for ordinary Redis commands (the publisher's: it fails fast while Redis is down
+   * rather than queueing); null in process.
+   */
+  readonly redis: Redis | null;
   /** True when messages can be published right now. */
   isReachable(): Promise<boolean>;
   close(): Promise<void>;
@@ -28,6 +33,7 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
       kind: 'in-process',
       engine: new PubSub(),
       channels,
+      redis: null,
       isReachable: async () => true,
       close: async () => {},
     };
@@ -66,6 +72,7 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
     kind: 'redis',
     engine,
     channels,
+    redis: publisher,
     isReachable: async () => {
       if (publisher.status !== 'ready') return false;
       try {

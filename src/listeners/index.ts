@@ -3,6 +3,7 @@ import type { TenantDatabase } from '../db/tenant-database';
 import type { TenantMigrator } from '../db/tenant-migrator';
 import type { AnyListener } from '../events/listener';
 import type { Mailer } from '../mail/mailer';
+import type { ThrottleRules } from '../services/login-throttle';
 import type { TenantAuditLog } from '../services/tenant-audit-log';
 import { completeTenantOnboarding } from './complete-tenant-onboarding';
 import { configureTenantSettings } from './configure-tenant-settings';
@@ -12,10 +13,12 @@ import { notifyPlatformAdmins } from './notify-platform-admins';
 import { provisionTenantSchema } from './provision-tenant-schema';
 import { purgeTenant } from './purge-tenant';
 import { recordAuditEntry } from './record-audit-entry';
+import { sendAccountLockedEmail } from './send-account-locked-email';
 import { sendEmail } from './send-email';
 import { sendSetupGuide } from './send-setup-guide';
 import { sendWelcomeEmail } from './send-welcome-email';
 import { setupTenantAdmin } from './setup-tenant-admin';
+import { trackFailedLogins } from './track-failed-logins';
 
 export interface ListenerDeps {
   dataSource: DataSource;
@@ -24,6 +27,7 @@ export interface ListenerDeps {
   tenantMigrator: TenantMigrator;
   tenantAuditLog: TenantAuditLog;
   platformAdminEmails: readonly string[];
+  loginThrottle: ThrottleRules;
 }
 
 /** Every listener Herald runs. Add a new one here (see README, "Events and listeners"). */
@@ -42,5 +46,8 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
     markTenantOnboardingFailed(),
     notifyPlatformAdmins(deps),
     purgeTenant(deps),
+    // Security monitoring.
+    trackFailedLogins({ dataSource: deps.dataSource, rules: deps.loginThrottle }),
+    sendAccountLockedEmail(),
   ];
 }

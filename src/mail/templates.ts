@@ -17,3 +17,18 @@ export function welcomeEmail(data: { name: string }): RenderedEmail {
     html: `<p>Hello ${escapeHtml(data.name)},</p><p>your Herald account is ready. Sign in any time.</p><p>The Herald team</p>`,
   };
 }
+
+/** Sent when repeated failed logins locked the account for a while (`auth.account.locked`). */
+export function accountLockedEmail(data: { name: string; failures: number; lockedUntil: Date }): RenderedEmail {
+  const until = `${data.lockedUntil.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const lines = [
+    `there were ${data.failures} failed attempts to sign in to your Herald account, so we have locked it until ${until}.`,
+    'None of these attempts got in. If they were yours, you can sign in again after that time.',
+    'If they were not, someone may be trying to guess your password: make sure it is long and used nowhere else.',
+  ];
+  return {
+    subject: 'Your Herald account is locked for a while',
+    text: `Hello ${data.name},\n\n${lines.join('\n\n')}\n\nThe Herald team\n`,
+    html: `<p>Hello ${escapeHtml(data.name)},</p>${lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('')}<p>The Herald team</p>`,
+  };
+}

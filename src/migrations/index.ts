@@ -2,6 +2,13 @@ import { Identity1764230400000 } from './1764230400000-identity';
 import { EventStore1764230400001 } from './1764230400001-event-store';
 import { EventStreams1764230400002 } from './1764230400002-event-streams';
 import { Tenants1764230400100 } from './1764230400100-tenants';
+import { LoginFailureCounters1764316800000 } from './1764316800000-login-failure-counters';
 
 /** Landlord migrations, in order. Listed explicitly so the build needs no glob. */
-export const MIGRATIONS = [Identity1764230400000, EventStore1764230400001, EventStreams1764230400002, Tenants1764230400100];
+export const MIGRATIONS = [
+  Identity1764230400000,
+  EventStore1764230400001,
+  EventStreams1764230400002,
+  Tenants1764230400100,
+  LoginFailureCounters1764316800000,
+];

@@ -4,9 +4,12 @@ import type { AccessTokens } from '../auth/access-tokens';
 import type { PasswordHasher } from '../auth/password-hasher';
 import { hashRefreshToken, newRefreshToken } from '../auth/refresh-tokens';
 import { RefreshToken, Session, User } from '../entities';
-import { ConflictError, UnauthenticatedError } from '../errors/domain-errors';
+import { ConflictError, RateLimitedError, UnauthenticatedError } from '../errors/domain-errors';
 import type { Transactions, Tx } from '../events/transactions';
+import type { AuthRateLimits } from './auth-rate-limits';
 import * as rules from './input-rules';
+import { readCounters } from './login-failure-counters';
+import { counterKeys, decide, type ThrottleRules } from './login-throttle';
 import { eventContextOf, type RequestContext, type Viewer } from './request-context';
 
 /** A rotated refresh token used again within this window is tolerated (two tabs refreshing at once). */
@@ -30,11 +33,18 @@ export class AuthService {
     private readonly transactions: Transactions,
     private readonly passwords: PasswordHasher,
     private readonly accessTokens: AccessTokens,
-    private readonly settings: { refreshTokenTtl: number; platformAdminEmails: readonly string[] },
+    private readonly rateLimits: AuthRateLimits,
+    private readonly settings: {
+      refreshTokenTtl: number;
+      platformAdminEmails: readonly string[];
+      loginThrottle: ThrottleRules;
+    },
   ) {}
 
   async register(ctx: RequestContext, input: { email: string; password: string; name: string }): Promise<AuthResult> {
+    await this.rateLimits.chargeIp('register', ctx.ip);
     const email = rules.email('email', input.email);
+    await this.rateLimits.chargeAccount('register', email);
     const password = rules.password('password', input.password);
     const name = rules.displayName('name', input.name);
     const passwordHash = await this.passwords.hash(password);
@@ -60,15 +70,33 @@ export class AuthService {
     }
   }
 
+  /**
+   * Signs in. While the failed-login counters throttle this account, IP or pair, the password is
+   * not even checked: the answer is RATE_LIMITED and `auth.login.failed` says `locked`.
+   */
   async login(ctx: RequestContext, input: { email: string; password: string }): Promise<AuthResult> {
+    await this.rateLimits.chargeIp('login', ctx.ip);
     const email = rules.email('email', input.email);
+    await this.rateLimits.chargeAccount('login', email);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
+    const origin = { actorId: user?.id ?? null, context: eventContextOf(ctx) };
+
+    const { counters, now } = await readCounters(this.dataSource, counterKeys(email, ctx.ip));
+    const throttle = decide(counters, now, this.settings.loginThrottle);
+    if (!throttle.allowed) {
+      await this.transactions.run(origin, async (tx) => {
+        tx.record('auth.login.attempt', { userId: user?.id ?? null, email });
+        tx.record('auth.login.failed', { userId: user?.id ?? null, email, reason: 'locked' });
+      });
+      throw new RateLimitedError(throttle.retryAfterSeconds);
+    }
+
     // An unknown email costs one scrypt verification too, so timing does not tell accounts apart.
     const valid = user
       ? await this.passwords.verify(input.password, user.passwordHash)
       : await this.passwords.verifyDecoy(input.password);
 
-    const result = await this.transactions.run({ actorId: user?.id ?? null, context: eventContextOf(ctx) }, async (tx) => {
+    const result = await this.transactions.run(origin, async (tx) => {
       tx.record('auth.login.attempt', { userId: user?.id ?? null, email });
       if (!user || !valid) {
         tx.record('auth.login.failed', {
@@ -93,12 +121,15 @@ export class AuthService {
    * REUSE_GRACE_SECONDS ago that comes back was stolen or leaked: the whole session is revoked.
    */
   async refresh(ctx: RequestContext, token: string): Promise<AuthResult> {
+    await this.rateLimits.chargeIp('refreshToken', ctx.ip);
     const tokenHash = hashRefreshToken(rules.token('token', token));
     const origin = { actorId: null, context: eventContextOf(ctx) };
     const result = await this.transactions.run(origin, async (tx) => {
       const found = await this.findLiveToken(tx.manager, tokenHash);
       if (!found) return null;
       const { refreshToken, session, user } = found;
+      // Throwing here rolls back before anything is written.
+      await this.rateLimits.chargeAccount('refreshToken', user.email);
       const actor = { actorId: user.id };
 
       if (refreshToken.rotatedAt) {
