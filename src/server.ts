@@ -34,7 +34,7 @@ import { TenantDatabase } from './db/tenant-database';
 import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
 import { MembershipService } from './services/membership-service';
-import { TenantAccess } from './services/tenant-access';
+import { TenantAccess, tenantsOfUsers } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
 import { TenantService } from './services/tenant-service';
 
@@ -144,7 +144,7 @@ export class Herald {
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
-    const store = new EventStore(listenerNamesByEvent(listeners));
+    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUsers);
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
       onCommitted: () => this.runtime?.wake(),

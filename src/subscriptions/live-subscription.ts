@@ -56,8 +56,17 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem> {
 
   /** Ends the subscription with a notice the client receives as an error, then completes. */
   revoke(reason: string): void {
-    this.enqueue({ revoked: reason });
-    this.leave();
+    if (this.done) return;
+    const notice = { revoked: reason };
+    if (this.waiting && this.replayCursor === null && this.replayed.length === 0) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: notice, done: false });
+      void this.return();
+    } else {
+      this.live.push(notice); // next() ends the subscription after handing it out
+      this.leave();
+    }
   }
 
   private push(event: EventEnvelope): void {

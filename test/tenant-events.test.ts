@@ -1,0 +1,129 @@
+import { LOGIN } from './support/graphql-client';
+import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
+import { ADD_MEMBER, DELETE_TENANT, REMOVE_MEMBER, createActiveTenant, signUp, type Account } from './support/tenants';
+import { waitFor } from './support/wait';
+import { SECURITY_EVENTS, TENANT_EVENTS, connect } from './support/ws-client';
+
+let t: TestHerald;
+let owner: Account;
+let member: Account;
+let admin: Account;
+let tenant: { id: string };
+let other: { id: string };
+
+beforeAll(async () => {
+  t = await startTestHerald();
+  owner = await signUp(t);
+  member = await signUp(t);
+  admin = await signUp(t);
+  tenant = await createActiveTenant(t, owner);
+  other = await createActiveTenant(t, await signUp(t));
+  for (const [account, role] of [
+    [member, 'MEMBER'],
+    [admin, 'ADMIN'],
+  ] as const) {
+    const added = await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: account.email, role }, owner.token);
+    expect(added.errors).toBeUndefined();
+  }
+});
+afterAll(() => t.stop());
+
+const eventsOf = (recording: { results: { data?: any }[] }) =>
+  recording.results.map((r) => r.data?.tenantEvents).filter(Boolean);
+
+/** Subscribes and waits until the subscription is live (the stream reader is open for it). */
+async function subscribe(token: string, variables: Record<string, unknown>, query = TENANT_EVENTS) {
+  const ws = connect(t.url, token);
+  await ws.connected;
+  const before = t.herald.liveStats().subscriptions;
+  const live = ws.subscribe(query, variables);
+  await waitFor(() => t.herald.liveStats().subscriptions > before || live.results.length > 0 || live.completed, {
+    what: 'the subscription to start',
+  });
+  return { ws, live };
+}
+
+describe('tenantEvents', () => {
+  it("replays a tenant's history from a cursor: onboarding in order, nothing of another tenant", async () => {
+    const { ws, live } = await subscribe(owner.token, { tenantId: tenant.id, after: '0' });
+    const stored = await t.db.query<{ seq: string }>(
+      `SELECT seq::text FROM events WHERE tenant_id = $1 OR $1 = ANY(audience_tenant_ids) ORDER BY events.seq`,
+      [tenant.id],
+    );
+    await waitFor(() => eventsOf(live).length >= stored.length, { what: 'the replay' });
+    expect(eventsOf(live).slice(0, stored.length).map((e: any) => e.seq)).toEqual(stored.map((r) => r.seq));
+    const names = eventsOf(live).map((e: any) => e.name);
+    expect(names.indexOf('tenant.created')).toBeLessThan(names.indexOf('tenant.onboarding.completed'));
+    for (const event of eventsOf(live)) {
+      expect(event.tenantId === tenant.id || event.name.startsWith('auth.')).toBe(true);
+      expect(event.tenantId).not.toBe(other.id);
+    }
+    ws.dispose();
+  });
+
+  it("delivers members' security events to OWNER and ADMIN, and never to a MEMBER", async () => {
+    const forAdmin = await subscribe(admin.token, { tenantId: tenant.id });
+    const forMember = await subscribe(member.token, { tenantId: tenant.id });
+    await t.gql(LOGIN, { input: { email: member.email, password: 'not the password' } });
+    await waitFor(
+      () => eventsOf(forAdmin.live).some((e: any) => e.name === 'auth.login.failed' && e.payload.userId === member.userId),
+      { what: "the member's failed login on the admin's dashboard" },
+    );
+    // The member's stream got the same wake-up; give it the same chance, then check.
+    await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: (await signUp(t)).email, role: 'MEMBER' }, owner.token);
+    await waitFor(() => eventsOf(forMember.live).some((e: any) => e.name === 'tenant.member.added'), {
+      what: 'a later tenant event on the member stream',
+    });
+    expect(eventsOf(forMember.live).filter((e: any) => e.name.startsWith('auth.'))).toEqual([]);
+    forAdmin.ws.dispose();
+    forMember.ws.dispose();
+  });
+
+  it('answers NOT_FOUND to a non-member and FORBIDDEN for security events to a MEMBER', async () => {
+    const stranger = await signUp(t);
+    const { ws, live } = await subscribe(stranger.token, { tenantId: tenant.id });
+    await waitFor(() => live.results.length > 0 || live.error, { what: 'an answer' });
+    expect(live.results[0]?.errors?.[0]?.extensions?.code ?? (live.error as any)?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const security = await subscribe(member.token, { tenantId: tenant.id }, SECURITY_EVENTS);
+    await waitFor(() => security.live.results.length > 0 || security.live.error, { what: 'an answer' });
+    const code =
+      security.live.results[0]?.errors?.[0]?.extensions?.code ?? (security.live.error as any)?.[0]?.extensions?.code;
+    expect(code).toBe('FORBIDDEN');
+    ws.dispose();
+    security.ws.dispose();
+  });
+
+  it('ends the subscription of a member removed from the tenant', async () => {
+    const leaving = await signUp(t, uniqueEmail('leaving'));
+    await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: leaving.email, role: 'MEMBER' }, owner.token);
+    const { ws, live } = await subscribe(leaving.token, { tenantId: tenant.id });
+    const removed = await t.gql(REMOVE_MEMBER, { tenantId: tenant.id, userId: leaving.userId }, owner.token);
+    expect(removed.errors).toBeUndefined();
+    await waitFor(() => live.completed, { what: 'the subscription to end', timeoutMs: 2_000 });
+    expect(live.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    ws.dispose();
+  });
+
+  it('reaches a subscriber on another instance within a second', async () => {
+    const peer = await t.startPeer();
+    const ws = connect(peer.url, owner.token);
+    await ws.connected;
+    const live = ws.subscribe(TENANT_EVENTS, { tenantId: tenant.id, names: ['tenant.member.added'] });
+    await waitFor(() => peer.liveStats().subscriptions === 1, { what: 'the subscription on the peer' });
+    const started = Date.now();
+    await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: (await signUp(t)).email, role: 'MEMBER' }, owner.token);
+    await waitFor(() => eventsOf(live).length === 1, { what: 'the event on the peer', timeoutMs: 1_000 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    ws.dispose();
+  });
+
+  it('ends every subscription to a deleted tenant', async () => {
+    const doomed = await createActiveTenant(t, owner);
+    const { ws, live } = await subscribe(owner.token, { tenantId: doomed.id });
+    const deleted = await t.gql(DELETE_TENANT, { id: doomed.id }, owner.token);
+    expect(deleted.errors).toBeUndefined();
+    await waitFor(() => live.completed, { what: 'the subscription to end', timeoutMs: 2_000 });
+    ws.dispose();
+  });
+});
+
