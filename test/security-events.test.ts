@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { LOGIN, LOGOUT, REGISTER } from './support/graphql-client';
+import { LOGIN, LOGOUT, REFRESH, REGISTER } from './support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
 import { waitFor } from './support/wait';
 import { SECURITY_EVENTS, connect } from './support/ws-client';
@@ -97,6 +97,41 @@ describe('securityEvents', () => {
     const closed = await ws.closed;
     expect(closed.code).toBe(4403);
     expect(closed.reason).toMatch(/session ended/i);
+  });
+
+  it('closes every session\'s sockets on every instance within 2 s of logoutEverywhere', async () => {
+    const me = await register();
+    const second = (await t.gql(LOGIN, { input: { email: me.email, password: PASSWORD } })).data!.login;
+    const peer = await t.startPeer();
+    const here = connect(t.url, me.accessToken);
+    const there = connect(peer.url, second.accessToken);
+    here.subscribe(SECURITY_EVENTS);
+    there.subscribe(SECURITY_EVENTS);
+    await Promise.all([here.connected, there.connected]);
+
+    const started = Date.now();
+    const out = await t.gql(`mutation { logoutEverywhere }`, {}, me.accessToken);
+    expect(out.data!.logoutEverywhere).toBe(2);
+    const [a, b] = await Promise.all([here.closed, there.closed]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect([a.code, b.code]).toEqual([4403, 4403]);
+  });
+
+  it('closes the sockets of a session whose refresh token was reused', async () => {
+    const me = await register();
+    await t.gql(REFRESH, { token: me.refreshToken });
+    await t.db.query(
+      `UPDATE refresh_tokens SET rotated_at = now() - interval '11 seconds'
+       WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1) AND rotated_at IS NOT NULL`,
+      [me.user.id],
+    );
+    const ws = connect(t.url, me.accessToken);
+    ws.subscribe(SECURITY_EVENTS);
+    await ws.connected;
+    await t.gql(REFRESH, { token: me.refreshToken }); // the reuse
+    const closed = await ws.closed;
+    expect(closed.code).toBe(4403);
+    expect(closed.reason).toMatch(/reuse_detected/);
   });
 
   it('closes a consumer that cannot keep up, with a reason, instead of buffering without bound', async () => {

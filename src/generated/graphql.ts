@@ -180,6 +180,8 @@ export type Mutation = {
   login: AuthPayload;
   /** Ends the session of this refresh token. False when it was already ended or unknown. */
   logout: Scalars['Boolean']['output'];
+  /** Ends every session of the signed-in user (all devices; their live subscriptions close). Returns how many. */
+  logoutEverywhere: Scalars['Int']['output'];
   /** Exchanges a refresh token for a new pair; the old one stops working (reusing it later ends the session). */
   refreshToken: AuthPayload;
   /** Creates an account and signs it in. Records user.registered (a welcome email follows). */
@@ -724,6 +726,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deleteTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationDeleteTenantArgs, 'id'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
+  logoutEverywhere?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'token'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'tenantId' | 'userId'>>;

@@ -14,5 +14,6 @@ export const identityResolvers: Resolvers = {
     login: (_, { input }, ctx) => ctx.services.auth.login(ctx, input),
     refreshToken: (_, { token }, ctx) => ctx.services.auth.refresh(ctx, token),
     logout: (_, { refreshToken }, ctx) => ctx.services.auth.logout(ctx, refreshToken),
+    logoutEverywhere: (_, __, ctx) => ctx.services.auth.logoutEverywhere(ctx),
   },
 };

@@ -7,6 +7,7 @@ import { RefreshToken, Session, User } from '../entities';
 import { ConflictError, RateLimitedError, UnauthenticatedError } from '../errors/domain-errors';
 import type { Transactions, Tx } from '../events/transactions';
 import type { AuthRateLimits } from './auth-rate-limits';
+import { signedIn } from './access';
 import * as rules from './input-rules';
 import { readCounters } from './login-failure-counters';
 import { counterKeys, decide, type ThrottleRules } from './login-throttle';
@@ -167,6 +168,23 @@ export class AuthService {
       await this.revokeSession(tx, found.session, 'logout', found.user.id);
       tx.record('auth.logout', { userId: found.user.id, sessionId: found.session.id }, { actorId: found.user.id });
       return true;
+    });
+  }
+
+  /** Ends every live session of the viewer (every device); returns how many were ended. */
+  async logoutEverywhere(ctx: RequestContext): Promise<number> {
+    const viewer = signedIn(ctx);
+    return this.transactions.run({ actorId: viewer.userId, context: eventContextOf(ctx) }, async (tx) => {
+      const sessions = await tx.manager
+        .createQueryBuilder(Session, 's')
+        .setLock('pessimistic_write')
+        .where('s.user_id = :userId AND s.revoked_at IS NULL AND s.expires_at > now()', { userId: viewer.userId })
+        .getMany();
+      for (const session of sessions) {
+        await this.revokeSession(tx, session, 'logout');
+        tx.record('auth.logout', { userId: viewer.userId, sessionId: session.id });
+      }
+      return sessions.length;
     });
   }
 
