@@ -5,7 +5,7 @@ import { createLogger } from '../../src/logger';
 import { Herald, type HeraldOptions } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
 import { JWT_SECRET, REDIS_URL } from './env';
-import { gql } from './graphql-client';
+import { gql, type GraphQLResponse } from './graphql-client';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
 export interface TestHerald {
@@ -17,7 +17,7 @@ export interface TestHerald {
   logs: Record<string, unknown>[];
   /** The raw log text, for scanning. */
   logText: () => string;
-  gql: (query: string, variables?: Record<string, unknown>, token?: string) => ReturnType<typeof gql>;
+  gql: (query: string, variables?: Record<string, unknown>, token?: string) => Promise<GraphQLResponse>;
   /** A second server on the same database, Redis channels and mail sink (another instance). */
   startPeer: (env?: Record<string, string>, options?: HeraldOptions) => Promise<Herald>;
   stop: () => Promise<void>;
