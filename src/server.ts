@@ -48,6 +48,7 @@ export class Herald {
   private publisher: EventPublisher | null = null;
   private runtime: ListenerRuntime | null = null;
   private transactions: Transactions | null = null;
+  private services: Services | null = null;
   private http: HttpParts | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
@@ -65,6 +66,15 @@ export class Herald {
     if (!address) throw new Error('Herald is not listening');
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
     return `http://${host}:${address.port}`;
+  }
+
+  /**
+   * The started parts, for in-process benchmarks (bench/) that commit events or call services
+   * without HTTP. Application code never needs this: resolvers get the services from their context.
+   */
+  get parts(): { dataSource: DataSource; transactions: Transactions; services: Services } {
+    if (!this.dataSource || !this.transactions || !this.services) throw new Error('Herald is not started');
+    return { dataSource: this.dataSource, transactions: this.transactions, services: this.services };
   }
 
   start(): Promise<void> {
@@ -118,12 +128,12 @@ export class Herald {
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
     const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
-    const services: Services = {
+    const services: Services = (this.services = {
       auth: new AuthService(dataSource, transactions, passwords, new AccessTokens(config.jwtSecret, config.accessTokenTtl), {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
       }),
-    };
+    });
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
     let ws: { dispose(): Promise<void> } | null = null;
