@@ -14,7 +14,7 @@ import { formatRatio, formatSpread, median, pairedRatios, percentile, spread } f
 import type { TargetCheck } from '../support/table';
 
 /** Samples per variant per run. */
-const SAMPLES = { quick: 25, full: 60 };
+const SAMPLES = { quick: 25, full: 100 };
 const WARM_UP = 10;
 /** Paced cases start a mutation at most this often, and only once the listeners are idle. */
 const PACE_PER_SECOND = 25;
@@ -197,12 +197,18 @@ function report(settings: BenchSettings, samples: number, runs: CaseRun[][]): Sc
         rows,
         notes: [
           `${samples} mutations per variant per run after ${WARM_UP} unmeasured ones, ${settings.runs} runs; ` +
-            `figures are medians over runs (min–max), ratios the median of the per-run ratios.`,
+            `figures are medians over runs (min–max), ratios the median of the per-run ratios. A run's p99 is its ` +
+            `${slowest(samples - Math.ceil(0.99 * samples) + 1)} sample.`,
         ],
       },
     ],
     targets,
   };
+}
+
+/** `1` → `slowest`, `2` → `2nd slowest`. */
+function slowest(rank: number): string {
+  return rank === 1 ? 'slowest' : `${rank}${rank === 2 ? 'nd' : rank === 3 ? 'rd' : 'th'} slowest`;
 }
 
 function formatSigned(value: number): string {
