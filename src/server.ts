@@ -68,6 +68,7 @@ export class Herald {
   private publisher: EventPublisher | null = null;
   private runtime: ListenerRuntime | null = null;
   private transactions: Transactions | null = null;
+  private services: Services | null = null;
   private http: HttpParts | null = null;
   private hub: StreamHub | null = null;
   private live: LiveEvents | null = null;
@@ -89,6 +90,15 @@ export class Herald {
     if (!address) throw new Error('Herald is not listening');
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
     return `http://${host}:${address.port}`;
+  }
+
+  /**
+   * The started parts, for in-process benchmarks (bench/) that commit events or call services
+   * without HTTP. Application code never needs this: resolvers get the services from their context.
+   */
+  get parts(): { dataSource: DataSource; transactions: Transactions; services: Services } {
+    if (!this.dataSource || !this.transactions || !this.services) throw new Error('Herald is not started');
+    return { dataSource: this.dataSource, transactions: this.transactions, services: this.services };
   }
 
   start(): Promise<void> {
@@ -172,7 +182,7 @@ export class Herald {
       logger,
     });
     const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-    const services: Services = {
+    const services: Services = (this.services = {
       auth: new AuthService(dataSource, transactions, passwords, accessTokens, rateLimits, {
         refreshTokenTtl: config.refreshTokenTtl,
         platformAdminEmails: config.platformAdminEmails,
@@ -183,7 +193,7 @@ export class Herald {
       live,
       tenants: new TenantService(dataSource, transactions, tenantAccess, tenantAuditLog),
       memberships: new MembershipService(dataSource, transactions, tenantAccess),
-    };
+    });
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
     let ws: WebSocketServerHandle | null = null;

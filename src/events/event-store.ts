@@ -58,31 +58,9 @@ export class EventStore {
 
   async append(manager: EntityManager, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
     const ids = events.map(() => uuidv7()); // time-sortable
     const subjects = events.map(subjectOf);
     const tenants = await this.tenantsOf(manager, [...new Set(subjects.filter((s): s is string => s !== null))]);
-    const rows: EventRow[] = await manager.query(
-      `INSERT INTO events (id, name, tenant_id, actor_id, payload, context, subject_user_id, audience_tenant_ids, occurred_at)
-       SELECT id, name, tenant_id, actor_id, payload, context, subject_user_id,
-              coalesce(string_to_array(audience, ',')::uuid[], '{}'), clock_timestamp()
-       FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::uuid[], $8::text[])
-         AS e(id, name, tenant_id, actor_id, payload, context, subject_user_id, audience)
-       RETURNING id, seq::text AS seq, name, tenant_id, actor_id, payload, context, occurred_at,
-                 subject_user_id, audience_tenant_ids`,
-      [
-        ids,
-        events.map((e) => e.name),
-        events.map((e) => e.tenantId),
-        events.map((e) => e.actorId),
-        events.map((e) => JSON.stringify(e.payload)),
-        events.map((e) => JSON.stringify(e.context)),
-        subjects,
-        // unnest cannot take ragged arrays, so each audience travels as a comma-separated string.
-        subjects.map((s) => (s ? (tenants.get(s) ?? []).join(',') || null : null)),
-      ],
-    );
-
     const deliveryEventIds: string[] = [];
     const deliveryListeners: string[] = [];
     events.forEach((event, i) => {
@@ -91,14 +69,47 @@ export class EventStore {
         deliveryListeners.push(listener);
       }
     });
-    if (deliveryEventIds.length > 0) {
-      await manager.query(
-        `INSERT INTO deliveries (event_id, listener, status)
-         SELECT event_id, listener, 'pending' FROM unnest($1::uuid[], $2::varchar[]) AS d(event_id, listener)`,
-        [deliveryEventIds, deliveryListeners],
-      );
-    }
-    // seq is assigned in the order of `events`; RETURNING itself promises no order.
+    // One statement takes the lock, inserts the events and their delivery rows, so the lock is
+    // held for one round trip and the commit rather than three round trips and the commit: every
+    // other append in the database waits that long. The lock comes first: each event row is
+    // built (and its seq drawn) from a join with the lock's materialised row. Rows are inserted in
+    // the order of `events`, so their seq is too.
+    const rows: EventRow[] = await manager.query(
+      `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)),
+       inserted AS (
+         INSERT INTO events (id, name, tenant_id, actor_id, payload, context, subject_user_id, audience_tenant_ids,
+                             occurred_at)
+         SELECT e.id, e.name, e.tenant_id, e.actor_id, e.payload, e.context, e.subject_user_id,
+                coalesce(string_to_array(e.audience, ',')::uuid[], '{}'), clock_timestamp()
+         FROM locked,
+              unnest($2::uuid[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::jsonb[], $10::uuid[], $11::text[])
+                WITH ORDINALITY AS e(id, name, tenant_id, actor_id, payload, context, subject_user_id, audience, position)
+         ORDER BY e.position
+         RETURNING id, seq::text AS seq, name, tenant_id, actor_id, payload, context, occurred_at, subject_user_id,
+                   audience_tenant_ids
+       ),
+       delivered AS (
+         INSERT INTO deliveries (event_id, listener, status)
+         SELECT d.event_id, d.listener, 'pending'
+         FROM unnest($8::uuid[], $9::varchar[]) AS d(event_id, listener) JOIN inserted ON inserted.id = d.event_id
+       )
+       SELECT * FROM inserted`,
+      [
+        APPEND_LOCK_KEY,
+        ids,
+        events.map((e) => e.name),
+        events.map((e) => e.tenantId),
+        events.map((e) => e.actorId),
+        events.map((e) => JSON.stringify(e.payload)),
+        events.map((e) => JSON.stringify(e.context)),
+        deliveryEventIds,
+        deliveryListeners,
+        subjects,
+        // unnest cannot take ragged arrays, so each audience travels as a comma-separated string.
+        subjects.map((s) => (s ? (tenants.get(s) ?? []).join(',') || null : null)),
+      ],
+    );
+    // RETURNING itself promises no order.
     return rows.map(envelopeOf).sort((a, b) => compareSeq(a.seq, b.seq));
   }
 }

@@ -1,0 +1,78 @@
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { AddressInfo } from 'node:net';
+import { AccessTokens } from '../../src/auth/access-tokens';
+import { PasswordHasher, SCRYPT_PARAMS_LOW } from '../../src/auth/password-hasher';
+import { EventStore } from '../../src/events/event-store';
+import { Transactions } from '../../src/events/transactions';
+import { createResolvers } from '../../src/graphql/resolvers';
+import { createHttpApp } from '../../src/http/http-app';
+import { createLogger } from '../../src/logger';
+import { loadTypeDefs } from '../../src/schema/load';
+import type { Services } from '../../src/services';
+import { AuthService } from '../../src/services/auth-service';
+import type { BenchHerald } from './bench-herald';
+import { onCleanup } from './cleanup';
+
+/** Services and an HTTP endpoint to run mutations against, and the session the refresh samples rotate. */
+export interface Stack {
+  services: Services;
+  /** Base URL of its HTTP server (POST /graphql). */
+  url: string;
+  refreshToken: string;
+}
+
+/** Herald as it runs: its own services and HTTP server. */
+export function heraldStack(bench: BenchHerald): Stack {
+  return { services: bench.herald.parts.services, url: bench.herald.url, refreshToken: '' };
+}
+
+/**
+ * Herald's services and HTTP stack built again from the same code (as src/server.ts builds them),
+ * on the same database and event loop, but on a Transactions whose event store appends nothing:
+ * no lock, no event or delivery rows, nothing to publish or handle. The domain writes are identical.
+ */
+export async function unrecordedStack(bench: BenchHerald): Promise<Stack & { stop(): Promise<void> }> {
+  const { config } = bench;
+  const { dataSource } = bench.herald.parts;
+  const transactions = new Transactions(dataSource, new DiscardingEventStore(), () => undefined);
+  const recorded = bench.herald.parts.services;
+  const services: Services = {
+    ...recorded,
+    auth: new AuthService(
+      dataSource,
+      transactions,
+      new PasswordHasher(SCRYPT_PARAMS_LOW),
+      new AccessTokens(config.jwtSecret, config.accessTokenTtl),
+      recorded.auth['rateLimits'], // the same limiter (and Redis round trips) on both sides
+      {
+        refreshTokenTtl: config.refreshTokenTtl,
+        platformAdminEmails: config.platformAdminEmails,
+        loginThrottle: config.loginThrottle,
+      },
+    ),
+  };
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
+  const http = await createHttpApp({
+    config,
+    schema,
+    services,
+    logger: createLogger('silent'),
+    readiness: async () => ({}),
+    onDrain: async () => undefined,
+  });
+  await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));
+  const stop = onCleanup(() => http.apollo.stop());
+  const { port } = http.server.address() as AddressInfo;
+  return { services, url: `http://127.0.0.1:${port}`, refreshToken: '', stop };
+}
+
+/** Records nothing: the "without events" side of the comparison. */
+class DiscardingEventStore extends EventStore {
+  constructor() {
+    super(() => []);
+  }
+
+  override async append(): Promise<never[]> {
+    return [];
+  }
+}
