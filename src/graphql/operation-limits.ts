@@ -2,7 +2,6 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
 import {
   GraphQLError,
   Kind,
@@ -38,10 +37,10 @@ export function limitExceeded(limit: LimitName, max: number, message: string): G
  * would abort graphql-js's validate) an error with code LIMIT_EXCEEDED.
  */
 export function operationLimitRules(limits: RequestLimits): ValidationRule[] {
-  const reporting = (limit: LimitName, max: number, what: string): { onReject: GraphQLArmorRejectCallback[]; propagateOnRejection: false } => ({
+  const reporting = (limit: LimitName, max: number, what: string) => ({
     propagateOnRejection: false,
     onReject: [
-      (context, error) => {
+      (context: ValidationContext | null, error: GraphQLError) => {
         const found = /found (\d+(?:\.\d+)?)/.exec(error.message)?.[1];
         context?.reportError(limitExceeded(limit, max, `${what} is over the limit of ${max}${found ? ` (found ${found})` : ''}.`));
       },
