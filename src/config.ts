@@ -51,6 +51,10 @@ export interface Config {
     readonly maxConnectionsPerUser: number;
     readonly subscriberQueueLimit: number;
   };
+  /** Limits on one GraphQL request, the same over HTTP and WebSocket (src/graphql/operation-limits.ts). */
+  readonly limits: RequestLimits;
+  /** Browser-facing HTTP policy (src/http/security-headers.ts). */
+  readonly http: HttpPolicy;
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
@@ -78,6 +82,39 @@ export interface LoginThrottleConfig {
   readonly lockSeconds: number;
 }
 
+/** Limits on one request; each exceeded one answers LIMIT_EXCEEDED naming it. */
+export interface RequestLimits {
+  /** Nesting of selection sets (introspection's `__schema` is exempt). */
+  readonly maxDepth: number;
+  /** Aliased fields in one operation. */
+  readonly maxAliases: number;
+  /** Fields selected at the root of one operation. */
+  readonly maxRootFields: number;
+  /** graphql-armor's cost estimate: fields weighted by depth, times literal `first`/`last`. */
+  readonly maxCost: number;
+  /** Lexical tokens in the document, counted before it is parsed. */
+  readonly maxTokens: number;
+  /** Directives in one operation. */
+  readonly maxDirectives: number;
+  /** JSON body of an HTTP request, bytes. */
+  readonly requestBodyBytes: number;
+  /** One WebSocket message, bytes; a bigger one closes the socket with 1009. */
+  readonly wsMaxPayloadBytes: number;
+}
+
+export interface HttpPolicy {
+  /**
+   * Origins whose browser pages may call the API (CORS): exact origins such as
+   * `https://app.example.com`, `localhost` for any port of localhost/127.0.0.1/[::1], or `*`.
+   * Empty: no cross-origin access.
+   */
+  readonly corsOrigins: readonly string[];
+  /** Schema introspection over HTTP and WebSocket. */
+  readonly introspection: boolean;
+  /** Apollo Sandbox as the landing page of GET /graphql. */
+  readonly sandbox: boolean;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -91,6 +128,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const NODE_ENVS = ['development', 'test', 'production'] as const;
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -131,6 +169,15 @@ export function loadConfig(env: Env = process.env): Config {
     if (['1', 'true', 'yes'].includes(value)) return true;
     if (['0', 'false', 'no'].includes(value)) return false;
     problem(name, 'true or false', value);
+    return fallback;
+  };
+  const size = (name: string, fallback: number, min: number, max: number): number => {
+    const value = read(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    const match = /^(\d+)\s*(b|kb|mb)?$/.exec(value);
+    const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2] ?? 'b'] : NaN;
+    if (bytes >= min && bytes <= max) return bytes;
+    problem(name, `a size from ${min / 1024}kb to ${max / 1024 / 1024}mb, such as 100kb`, value);
     return fallback;
   };
   const url = (name: string, protocols: string[]): string | undefined => {
@@ -200,6 +247,17 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
       subscriberQueueLimit: integer('SUBSCRIBER_QUEUE_LIMIT', 1000, 10, 1_000_000),
     }),
+    limits: Object.freeze({
+      maxDepth: integer('GRAPHQL_MAX_DEPTH', 10, 1, 100),
+      maxAliases: integer('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      maxRootFields: integer('GRAPHQL_MAX_ROOT_FIELDS', 20, 1, 1000),
+      maxCost: integer('GRAPHQL_MAX_COST', 20_000, 1, 10_000_000),
+      maxTokens: integer('GRAPHQL_MAX_TOKENS', 1_000, 10, 1_000_000),
+      maxDirectives: integer('GRAPHQL_MAX_DIRECTIVES', 50, 0, 1000),
+      requestBodyBytes: size('REQUEST_BODY_LIMIT', 100 * 1024, 1024, 64 * 1024 * 1024),
+      wsMaxPayloadBytes: size('WS_MAX_PAYLOAD', 100 * 1024, 1024, 64 * 1024 * 1024),
+    }),
+    http: Object.freeze(httpPolicy(nodeEnv, { read, boolean, problems })),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
     testHooks: Object.freeze({
       pauseBeforePublish: nodeEnv === 'test' && boolean('TEST_PAUSE_BEFORE_PUBLISH', false),
@@ -214,6 +272,46 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * CORS_ORIGINS, INTROSPECTION and SANDBOX. Outside production the defaults suit a developer: pages on
+ * localhost may call the API, Sandbox and introspection are on. In production all three are off
+ * unless configured. Sandbox reads the schema by introspection, so it needs INTROSPECTION on.
+ */
+function httpPolicy(
+  nodeEnv: Config['nodeEnv'],
+  env: {
+    read: (name: string) => string | undefined;
+    boolean: (name: string, fallback: boolean) => boolean;
+    problems: string[];
+  },
+): HttpPolicy {
+  const { read, boolean, problems } = env;
+  const development = nodeEnv !== 'production';
+  const sandbox = boolean('SANDBOX', development);
+  const introspection = boolean('INTROSPECTION', development || sandbox);
+  if (sandbox && !introspection) problems.push('SANDBOX: Sandbox needs INTROSPECTION=true (it reads the schema by introspection)');
+
+  const listed = read('CORS_ORIGINS');
+  const corsOrigins = (listed ?? (development ? 'localhost' : 'none')).split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (['none', 'localhost', '*'].includes(origin)) continue;
+    if (!isOrigin(origin)) {
+      problems.push(`CORS_ORIGINS: expected origins such as https://app.example.com (scheme, host, port; no path or trailing slash), localhost, * or none; got "${origin}"`);
+    }
+  }
+  return { corsOrigins: Object.freeze(corsOrigins.filter((origin) => origin !== 'none')), introspection, sandbox };
+}
+
+/** True for a web origin exactly as browsers send it: `https://host[:port]`, no path. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return ['http:', 'https:'].includes(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 /** Hides the password of a URL so it can be printed. */

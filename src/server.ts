@@ -213,6 +213,7 @@ export class Herald {
       production: config.nodeEnv === 'production',
       trustProxy: config.trustProxy,
       limits: config.ws,
+      operations: { limits: config.limits, introspection: config.http.introspection },
     });
     const wsServer = ws;
     this.stopWatchingRevocations = await watchRevocations({

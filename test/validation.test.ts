@@ -136,7 +136,7 @@ describe('malformed HTTP bodies', () => {
     const response = await post(JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(110_000) } }));
     expect(response.status).toBe(413);
     const body = (await response.json()) as { errors: { message: string; extensions: object }[] };
-    expect(body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
-    expect(body.errors[0].message).toMatch(/limit of 100kb/);
+    expect(body.errors[0].extensions).toEqual({ code: 'LIMIT_EXCEEDED', limit: 'requestBody', max: 102_400 });
+    expect(body.errors[0].message).toMatch(/limit of 100 KB/);
   });
 });

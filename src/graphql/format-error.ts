@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError } from '../errors/domain-errors';
+import { LIMIT_EXCEEDED, limitErrorIn } from './operation-limits';
 
 /** Codes of errors that graphql-js or Apollo raise about the request itself: safe to show. */
 const REQUEST_ERROR_CODES = new Set([
@@ -16,6 +17,7 @@ const REQUEST_ERROR_CODES = new Set([
   'NOT_FOUND',
   'CONFLICT',
   'RATE_LIMITED',
+  LIMIT_EXCEEDED,
 ]);
 
 /** True for errors a client caused and may read; everything else is unexpected and masked. */
@@ -51,6 +53,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const { locations, path } = formatted;
   if (original instanceof DomainError) {
     return { message: original.message, locations, path, extensions: { code: original.code, ...original.extensions } };
+  }
+  const limit = limitErrorIn(original);
+  if (limit) {
+    const { code, limit: name, max } = limit.extensions;
+    return { message: limit.message, locations, extensions: { code, limit: name, max } };
   }
   if (isExpectedError(error)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};

@@ -5,11 +5,13 @@ import { useServer } from 'graphql-ws/use/ws';
 import { v7 as uuidv7 } from 'uuid';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/access-tokens';
+import type { RequestLimits } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { Viewer } from '../services/request-context';
 import type { GraphQLContext } from './context';
 import { formatError, isExpectedError } from './format-error';
+import { prepareWebSocketOperation } from './operation-limits';
 
 /** What a connection keeps between hooks. */
 interface ConnectionState {
@@ -37,9 +39,16 @@ export function startWebSocketServer(options: {
   production: boolean;
   trustProxy: boolean;
   limits: { maxSubscriptionsPerConnection: number; maxConnectionsPerUser: number };
+  /** The same operation limits and introspection setting as over HTTP. */
+  operations: { limits: RequestLimits; introspection: boolean };
 }) {
   const { services, logger } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  // maxPayload: a bigger message closes the socket with 1009 before it is buffered whole.
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: options.operations.limits.wsMaxPayloadBytes,
+  });
   const states = new WeakMap<object, ConnectionState>();
   /** Open, authenticated connections by user, to count them and to close a session's. */
   const byUser = new Map<string, Set<ConnectionState>>();
@@ -85,15 +94,17 @@ export function startWebSocketServer(options: {
           if (open?.size === 0) byUser.delete(state.viewer.userId);
         }
       },
-      onSubscribe: (ctx) => {
+      onSubscribe: (ctx, _id, payload) => {
         const max = options.limits.maxSubscriptionsPerConnection;
-        if (Object.keys(ctx.subscriptions).length >= max) {
+        // graphql-ws has already registered this subscription's id when it calls this hook.
+        if (Object.keys(ctx.subscriptions).length > max) {
           return [
             new GraphQLError(`Too many subscriptions on this connection: at most ${max}. Complete one first.`, {
               extensions: { code: 'RATE_LIMITED' },
             }),
           ];
         }
+        return prepareWebSocketOperation(options.schema, payload, options.operations);
       },
       context: (ctx): GraphQLContext => {
         const request = ctx.extra.request;

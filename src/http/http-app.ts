@@ -14,11 +14,14 @@ import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
+import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { corsPolicy } from './cors-policy';
+import { securityHeaders } from './security-headers';
+import { tokenLimit } from './token-limit';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
-const BODY_LIMIT = '100kb';
 
 export interface HttpParts {
   server: Server;
@@ -41,6 +44,7 @@ export async function createHttpApp(options: {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  app.use(securityHeaders());
   const server = createServer(app);
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -50,11 +54,15 @@ export async function createHttpApp(options: {
     // Herald stops Apollo itself, in order (src/main.ts, Herald.stop). Apollo's own SIGTERM handler
     // would start a second stop(), and a stop() called while another drains never resolves.
     stopOnTerminationSignals: false,
-    introspection: config.nodeEnv !== 'production',
+    introspection: config.http.introspection,
+    hideSchemaDetailsFromClientErrors: !config.http.introspection,
+    // Batching stays off (Apollo's default): a JSON array body answers 400 BAD_REQUEST.
+    allowBatchedHttpRequests: false,
+    validationRules: operationLimitRules(config.limits),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
-      config.nodeEnv === 'production'
+      !config.http.sandbox
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       loggingPlugin(logger),
@@ -73,13 +81,15 @@ export async function createHttpApp(options: {
 
   app.use(
     '/graphql',
+    corsPolicy(config.http.corsOrigins),
     (req, res, next) => {
       const supplied = req.get('x-request-id');
       res.locals.requestId = supplied && REQUEST_ID.test(supplied) ? supplied : uuidv7();
       res.setHeader('x-request-id', res.locals.requestId);
       next();
     },
-    express.json({ limit: BODY_LIMIT }),
+    express.json({ limit: config.limits.requestBodyBytes }),
+    tokenLimit(config.limits.maxTokens),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const token = bearerToken(req.headers.authorization);
@@ -96,7 +106,7 @@ export async function createHttpApp(options: {
       },
     }),
   );
-  app.use(requestBodyErrors(logger));
+  app.use(requestBodyErrors(logger, config.limits.requestBodyBytes));
 
   return { server, apollo };
 }
@@ -105,7 +115,7 @@ export async function createHttpApp(options: {
  * Answers what express.json refuses (malformed JSON, a body over the limit) as a GraphQL error
  * with a code, instead of Express's HTML page, which shows the stack outside production.
  */
-function requestBodyErrors(logger: Logger): ErrorRequestHandler {
+function requestBodyErrors(logger: Logger, bodyLimit: number): ErrorRequestHandler {
   return (error: { status?: number; type?: string; expose?: boolean; message?: string }, _req, res, next) => {
     if (res.headersSent) return next(error);
     const status = error.status ?? 500;
@@ -115,12 +125,15 @@ function requestBodyErrors(logger: Logger): ErrorRequestHandler {
       res.status(500).json({ errors: [masked] });
       return;
     }
+    if (error.type === 'entity.too.large') {
+      const message = `The request body is over the limit of ${bodyLimit / 1024} KB; send a smaller request.`;
+      res.status(413).json({ errors: [{ message, extensions: { code: LIMIT_EXCEEDED, limit: 'requestBody', max: bodyLimit } }] });
+      return;
+    }
     const message =
-      error.type === 'entity.too.large'
-        ? `The request body is over the limit of ${BODY_LIMIT}; send a smaller request.`
-        : error.type === 'entity.parse.failed'
-          ? 'The request body is not valid JSON; send {"query": "...", "variables": {...}}.'
-          : String(error.message);
+      error.type === 'entity.parse.failed'
+        ? 'The request body is not valid JSON; send {"query": "...", "variables": {...}}.'
+        : String(error.message);
     res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
   };
 }

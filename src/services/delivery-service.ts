@@ -4,7 +4,7 @@ import type { DeliveryStatus } from '../entities/delivery';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
 import { platformAdmin } from './access';
-import { connection, numericCursor, pageSize, type Connection } from './pagination';
+import { connection, isRowId, numericCursor, pageSize, type Connection } from './pagination';
 import type { RequestContext } from './request-context';
 
 export interface DeliveryView {
@@ -64,6 +64,7 @@ export class DeliveryService {
     platformAdmin(ctx);
     const size = pageSize(args.first);
     const before = numericCursor('after', args.after);
+    if (args.listener != null) listenerName(args.listener);
     const rows: DeliveryRow[] = await this.dataSource.query(
       `${SELECT_DELIVERY}
        WHERE ($1::varchar IS NULL OR d.status = $1) AND ($2::varchar IS NULL OR d.listener = $2)
@@ -77,7 +78,7 @@ export class DeliveryService {
   /** Puts a dead or waiting delivery back in line with a fresh set of attempts. */
   async retry(ctx: RequestContext, id: string): Promise<DeliveryView> {
     platformAdmin(ctx);
-    if (!/^\d{1,19}$/.test(id)) throw new BadUserInputError('id', 'Pass the id of a delivery.');
+    if (!isRowId(id)) throw new BadUserInputError('id', 'Pass the id of a delivery.');
     const [retried]: DeliveryRow[] = await this.dataSource.query(
       `WITH d AS (
          UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), locked_by = NULL, updated_at = now()
@@ -98,6 +99,7 @@ export class DeliveryService {
   /** Retries every dead delivery of a listener; returns how many. */
   async retryDead(ctx: RequestContext, listener: string): Promise<number> {
     platformAdmin(ctx);
+    listenerName(listener);
     const updated = await this.dataSource.query(
       `WITH retried AS (
          UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), locked_by = NULL, updated_at = now()
@@ -108,4 +110,15 @@ export class DeliveryService {
     if (updated.length > 0) this.wake();
     return updated.length;
   }
+}
+
+/**
+ * A listener name as an argument: printable and short. Any other string names no listener, and
+ * one with U+0000 would fail the query (PostgreSQL text cannot hold it) as a 500.
+ */
+function listenerName(value: string): string {
+  if (value.length === 0 || value.length > 100 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new BadUserInputError('listener', 'Pass the name of a listener, such as send-email.');
+  }
+  return value;
 }

@@ -7,6 +7,9 @@ import { BadUserInputError } from '../errors/domain-errors';
 const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]+$/;
 // C0/C1 controls and Unicode line/paragraph separators have no place in names or emails.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// Half of a surrogate pair is no character: PostgreSQL refuses it in JSON (event payloads), so a
+// value with one would fail its transaction as a 500 instead of being refused here.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
@@ -15,7 +18,7 @@ export const NAME_MAX = 100;
 export function email(field: string, value: string): string {
   const normalised = value.trim().toLowerCase();
   if (normalised.length === 0) throw new BadUserInputError(field, 'Enter an email address.');
-  if (normalised.length > 254 || CONTROL.test(normalised) || !EMAIL.test(normalised)) {
+  if (normalised.length > 254 || CONTROL.test(normalised) || LONE_SURROGATE.test(normalised) || !EMAIL.test(normalised)) {
     throw new BadUserInputError(field, 'Enter a valid email address, such as ada@example.com (254 characters at most).');
   }
   return normalised;
@@ -39,6 +42,7 @@ export function displayName(field: string, value: string): string {
     throw new BadUserInputError(field, `Shorten the name to ${NAME_MAX} characters at most.`);
   }
   if (CONTROL.test(normalised)) throw new BadUserInputError(field, 'Remove control characters from the name.');
+  if (LONE_SURROGATE.test(normalised)) throw new BadUserInputError(field, 'Remove the broken character (half a surrogate pair) from the name.');
   return normalised;
 }
 

@@ -12,10 +12,17 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** True for the text of a row id or seq: digits that fit PostgreSQL's bigint (else the query fails). */
+export function isRowId(value: string): boolean {
+  return /^\d{1,19}$/.test(value) && BigInt(value) <= BIGINT_MAX;
+}
+
 /** A numeric cursor (an event seq or a row id), checked; null when absent. */
 export function numericCursor(field: string, after: string | null | undefined): string | null {
   if (after === null || after === undefined || after === '') return null;
-  if (!/^\d{1,19}$/.test(after)) {
+  if (!isRowId(after)) {
     throw new BadUserInputError(field, 'Pass the endCursor (or an event seq) from a previous page.');
   }
   return after;

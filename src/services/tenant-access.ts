@@ -6,6 +6,7 @@ import type { TenantsOfUsers } from '../events/event-store';
 import type { TenantRole } from '../events/catalog';
 import { signedIn } from './access';
 import type { RequestContext } from './request-context';
+import { isSlug } from './tenant-rules';
 
 /** Who may do an operation: the tenant roles allowed (platform admins always may). */
 export const ANY_MEMBER: readonly TenantRole[] = ['OWNER', 'ADMIN', 'MEMBER'];
@@ -61,7 +62,9 @@ export class TenantAccess {
     const viewer = signedIn(ctx);
     const manager = options.manager ?? this.dataSource.manager;
     let tenant: Tenant | null = null;
-    if (!('id' in ref) || isUuid(ref.id)) {
+    // Only a well-formed id or slug is looked up: anything else matches no tenant, and some strings
+    // (U+0000) would fail the query instead.
+    if ('id' in ref ? isUuid(ref.id) : isSlug(ref.slug)) {
       const query = manager
         .createQueryBuilder(Tenant, 't')
         .where('t.deleted_at IS NULL')

@@ -32,6 +32,11 @@ export function slug(field: string, value: string): string {
   return normalised;
 }
 
+/** True when `value` could be a tenant's slug; a lookup by anything else finds nothing. */
+export function isSlug(value: string): boolean {
+  return value.length >= SLUG_MIN && value.length <= SLUG_MAX && SLUG.test(value);
+}
+
 const ROLES: readonly TenantRole[] = ['OWNER', 'ADMIN', 'MEMBER'];
 
 /** A role argument (GraphQL checks the enum; services called otherwise get the same check). */

@@ -1,4 +1,6 @@
-import { errorCode, type GraphQLResponse } from '../support/graphql-client';
+import { buildSchema, getNamedType, type GraphQLField } from 'graphql';
+import { loadTypeDefs } from '../../src/schema/load';
+import { errorCode, LOGIN, type GraphQLResponse } from '../support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from '../support/herald';
 import {
   ADD_MEMBER,
@@ -16,11 +18,21 @@ import {
   uniqueSlug,
   type Account,
 } from '../support/tenants';
+import { waitFor } from '../support/wait';
+import { connect, SECURITY_EVENTS, TENANT_EVENTS } from '../support/ws-client';
 
+/**
+ * The access matrix, generated from the schema: every Query, Mutation and Subscription field that
+ * takes a tenant is tried by every kind of caller against a real server, and each answer is
+ * checked against the rule table below. A root field the table does not know fails the test, so a
+ * new operation must be given a rule (or be declared not tenant-scoped).
+ */
 const ADMIN_EMAIL = uniqueEmail('platform-admin');
 const ACTORS = ['owner', 'admin', 'member', 'outsider', 'platformAdmin', 'anonymous'] as const;
 type Actor = (typeof ACTORS)[number];
-type Outcome = 'ok' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+/** A GraphQL error code, 'ok', or how a WebSocket closed ('closed 4403': no valid token). */
+type Outcome = string;
+type Expected = Record<Actor, Outcome>;
 
 let t: TestHerald;
 const accounts = {} as Record<Exclude<Actor, 'anonymous'>, Account>;
@@ -32,6 +44,10 @@ beforeAll(async () => {
   accounts.platformAdmin = await signUp(t, ADMIN_EMAIL);
   await createTenant(t, accounts.outsider); // the outsider belongs to a tenant, just not to ours
   shared = await tenantWithRoles();
+  // Security events about members reach their tenant from the moment they are members: one each.
+  for (const actor of ['owner', 'admin', 'member'] as const) {
+    await must(t.gql(LOGIN, { input: { email: accounts[actor].email, password: 'correct horse battery' } }));
+  }
 });
 afterAll(() => t.stop());
 
@@ -60,42 +76,104 @@ async function must(response: Promise<GraphQLResponse>): Promise<GraphQLResponse
 const tokenOf = (actor: Actor) => (actor === 'anonymous' ? undefined : accounts[actor].token);
 const outcomeOf = (response: GraphQLResponse): Outcome => (response.errors ? (errorCode(response) as Outcome) : 'ok');
 
-const READ = { owner: 'ok', admin: 'ok', member: 'ok', outsider: 'NOT_FOUND', platformAdmin: 'ok', anonymous: 'UNAUTHENTICATED' };
-const MANAGE = { ...READ, member: 'FORBIDDEN' };
-const OWN = { ...MANAGE, admin: 'FORBIDDEN' };
-// Access is granted to platform admins only; the shared tenant is ACTIVE, so there is nothing to retry.
-const PLATFORM = { ...OWN, owner: 'FORBIDDEN', platformAdmin: 'CONFLICT' };
+/**
+ * Subscribes over a real WebSocket with `after: "0"`, so an allowed subscription answers at once
+ * with the events replayed; a refused one answers with an error, or the socket closes.
+ */
+async function subscribeAs(actor: Actor, query: string, variables: Record<string, unknown>): Promise<Outcome> {
+  const socket = connect(t.url, tokenOf(actor) ?? null);
+  const closed = socket.closed.then((event) => `closed ${event.code}`);
+  try {
+    const live = socket.subscribe(query, { ...variables, after: '0' });
+    const settled = await waitFor(() => live.results.length > 0 || live.error !== undefined || live.completed, { what: `${actor}'s answer` }).then(() => live);
+    if (settled.results[0]) return settled.results[0].errors ? settled.results[0].errors[0].extensions.code : 'ok';
+    if (Array.isArray(settled.error)) return settled.error[0].extensions.code;
+    return await closed;
+  } finally {
+    await socket.dispose();
+  }
+}
 
-const operations: [string, Record<Actor, string>, (actor: Actor) => Promise<GraphQLResponse>][] = [
-  ['tenant(id)', READ, (actor) => t.gql(TENANT, { id: shared.id }, tokenOf(actor))],
-  ['tenant(slug)', READ, (actor) => t.gql(TENANT, { slug: shared.slug }, tokenOf(actor))],
-  ['events(tenantId)', READ, (actor) => t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor))],
-  ['updateTenant', MANAGE, (actor) => t.gql(UPDATE_TENANT, { id: shared.id, input: { name: `By ${actor}` } }, tokenOf(actor))],
-  ['auditLog', MANAGE, (actor) => t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor))],
-  ['addMember', MANAGE, async (actor) => {
+const READ: Expected = { owner: 'ok', admin: 'ok', member: 'ok', outsider: 'NOT_FOUND', platformAdmin: 'ok', anonymous: 'UNAUTHENTICATED' };
+const MANAGE: Expected = { ...READ, member: 'FORBIDDEN' };
+const OWN: Expected = { ...MANAGE, admin: 'FORBIDDEN' };
+// Platform admins only; the shared tenant is ACTIVE, so there is nothing to retry.
+const PLATFORM: Expected = { ...OWN, owner: 'FORBIDDEN', platformAdmin: 'CONFLICT' };
+/** Over WebSocket, no token means no connection: the socket closes with 4403 before any operation. */
+const LIVE = (expected: Expected): Expected => ({ ...expected, anonymous: 'closed 4403' });
+
+/** The rule table: schema coordinate, variant, who gets what, and how to try it. */
+const RULES: [coordinate: string, variant: string, expected: Expected, run: (actor: Actor) => Promise<Outcome>][] = [
+  ['Query.tenant', 'by id', READ, async (actor) => outcomeOf(await t.gql(TENANT, { id: shared.id }, tokenOf(actor)))],
+  ['Query.tenant', 'by slug', READ, async (actor) => outcomeOf(await t.gql(TENANT, { slug: shared.slug }, tokenOf(actor)))],
+  ['Query.events', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.auditLog', '', MANAGE, async (actor) => outcomeOf(await t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor)))],
+  ['Mutation.updateTenant', '', MANAGE, async (actor) => outcomeOf(await t.gql(UPDATE_TENANT, { id: shared.id, input: { name: `By ${actor}` } }, tokenOf(actor)))],
+  ['Mutation.addMember', '', MANAGE, async (actor) => {
     const newcomer = await signUp(t);
-    return t.gql(ADD_MEMBER, { tenantId: shared.id, email: newcomer.email, role: 'MEMBER' }, tokenOf(actor));
+    return outcomeOf(await t.gql(ADD_MEMBER, { tenantId: shared.id, email: newcomer.email, role: 'MEMBER' }, tokenOf(actor)));
   }],
-  ['changeMemberRole', MANAGE, async (actor) => {
+  ['Mutation.changeMemberRole', '', MANAGE, async (actor) => {
     const target = await scratchMember();
-    return t.gql(CHANGE_ROLE, { tenantId: shared.id, userId: target.userId, role: 'ADMIN' }, tokenOf(actor));
+    return outcomeOf(await t.gql(CHANGE_ROLE, { tenantId: shared.id, userId: target.userId, role: 'ADMIN' }, tokenOf(actor)));
   }],
-  ['removeMember', MANAGE, async (actor) => {
+  ['Mutation.removeMember', '', MANAGE, async (actor) => {
     const target = await scratchMember();
-    return t.gql(REMOVE_MEMBER, { tenantId: shared.id, userId: target.userId }, tokenOf(actor));
+    return outcomeOf(await t.gql(REMOVE_MEMBER, { tenantId: shared.id, userId: target.userId }, tokenOf(actor)));
   }],
-  ['retryTenantOnboarding', PLATFORM, (actor) => t.gql(RETRY_ONBOARDING, { id: shared.id }, tokenOf(actor))],
+  ['Mutation.retryTenantOnboarding', '', PLATFORM, async (actor) => outcomeOf(await t.gql(RETRY_ONBOARDING, { id: shared.id }, tokenOf(actor)))],
   // Each actor gets a tenant of its own to delete (with the same roles), since a delete succeeds once.
-  ['deleteTenant', OWN, async (actor) => t.gql(DELETE_TENANT, { id: (await tenantWithRoles()).id }, tokenOf(actor))],
+  ['Mutation.deleteTenant', '', OWN, async (actor) => outcomeOf(await t.gql(DELETE_TENANT, { id: (await tenantWithRoles()).id }, tokenOf(actor)))],
+  ['Subscription.tenantEvents', '', LIVE(READ), (actor) => subscribeAs(actor, TENANT_EVENTS, { tenantId: shared.id })],
+  ['Subscription.securityEvents', 'with tenantId', LIVE(MANAGE), (actor) => subscribeAs(actor, SECURITY_EVENTS, { tenantId: shared.id })],
 ];
 
-describe('who may do what to a tenant', () => {
-  it.each(operations)('%s', async (_, expected, run) => {
-    const outcomes: Record<string, string> = {};
-    for (const actor of ACTORS) outcomes[actor] = outcomeOf(await run(actor));
-    expect(outcomes).toEqual(expected);
+/** Root fields that take no tenant, and why; tenant-free access is tested in their own suites. */
+const NOT_TENANT_SCOPED: Record<string, string> = {
+  'Query.me': 'the caller only',
+  'Query.tenants': "lists the caller's tenants (tested below)",
+  'Query.eventStats': 'platform admins, every tenant (events-api.test.ts)',
+  'Query.deliveries': 'platform admins (events-api.test.ts)',
+  'Mutation.register': 'anyone',
+  'Mutation.login': 'anyone',
+  'Mutation.refreshToken': 'the holder of the token',
+  'Mutation.logout': 'the holder of the token',
+  'Mutation.logoutEverywhere': 'the caller only',
+  'Mutation.createTenant': 'any signed-in user, who becomes its OWNER',
+  'Mutation.retryDelivery': 'platform admins (events-api.test.ts)',
+  'Mutation.retryDeadDeliveries': 'platform admins (events-api.test.ts)',
+  'Subscription.serverTime': 'any signed-in user',
+};
+
+/** A field takes a tenant when it has a `tenantId` argument, or an `id`/`slug` and returns a Tenant. */
+function takesTenant(field: GraphQLField<unknown, unknown>): boolean {
+  const args = field.args.map((arg) => arg.name);
+  return args.includes('tenantId') || (getNamedType(field.type).name === 'Tenant' && (args.includes('id') || args.includes('slug')));
+}
+
+describe('the access matrix, generated from the schema', () => {
+  const schema = buildSchema(loadTypeDefs().join('\n'));
+  const rootFields = [schema.getQueryType()!, schema.getMutationType()!, schema.getSubscriptionType()!].flatMap((type) =>
+    Object.values(type.getFields()).map((field) => ({ coordinate: `${type.name}.${field.name}`, field })),
+  );
+
+  it('has a rule for every root field that takes a tenant, and knows every other root field', () => {
+    const tenantFields = rootFields.filter(({ field }) => takesTenant(field)).map(({ coordinate }) => coordinate);
+    const ruled = [...new Set(RULES.map(([coordinate]) => coordinate))];
+    expect(ruled.sort()).toEqual(tenantFields.sort());
+    const unknown = rootFields.map(({ coordinate }) => coordinate).filter((c) => !tenantFields.includes(c) && !(c in NOT_TENANT_SCOPED));
+    expect(unknown).toEqual([]);
+    expect(Object.keys(NOT_TENANT_SCOPED).filter((c) => !rootFields.some((f) => f.coordinate === c))).toEqual([]);
   });
 
+  it.each(RULES)('%s %s', async (_coordinate, _variant, expected, run) => {
+    const outcomes = {} as Expected;
+    for (const actor of ACTORS) outcomes[actor] = await run(actor);
+    expect(outcomes).toEqual(expected);
+  });
+});
+
+describe('who may see a tenant', () => {
   it('lists a tenant for its members and platform admins only', async () => {
     const listed: Record<string, boolean | string> = {};
     for (const actor of ACTORS) {

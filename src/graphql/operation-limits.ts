@@ -1,0 +1,151 @@
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  GraphQLError,
+  Kind,
+  Lexer,
+  NoSchemaIntrospectionCustomRule,
+  Source,
+  TokenKind,
+  parse,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import type { RequestLimits } from '../config';
+
+/** The code of every error that says a request went over one of the limits. */
+export const LIMIT_EXCEEDED = 'LIMIT_EXCEEDED';
+
+/** Which limit a LIMIT_EXCEEDED error is about (`extensions.limit`). */
+export type LimitName = 'depth' | 'aliases' | 'rootFields' | 'cost' | 'tokens' | 'directives' | 'requestBody';
+
+/** An error naming the limit, its maximum and what to do, for `extensions`. */
+export function limitExceeded(limit: LimitName, max: number, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: LIMIT_EXCEEDED, limit, max } });
+}
+
+/**
+ * Validation rules enforcing the limits: graphql-armor's depth, aliases, cost and directives rules
+ * plus Herald's root-field count. They report (rather than throw, graphql-armor's default, which
+ * would abort graphql-js's validate) an error with code LIMIT_EXCEEDED.
+ */
+export function operationLimitRules(limits: RequestLimits): ValidationRule[] {
+  const reporting = (limit: LimitName, max: number, what: string) => ({
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        const found = /found (\d+(?:\.\d+)?)/.exec(error.message)?.[1];
+        context?.reportError(limitExceeded(limit, max, `${what} is over the limit of ${max}${found ? ` (found ${found})` : ''}.`));
+      },
+    ],
+  });
+  return [
+    maxDepthRule({ n: limits.maxDepth, ...reporting('depth', limits.maxDepth, 'The query depth') }),
+    maxAliasesRule({ n: limits.maxAliases, ...reporting('aliases', limits.maxAliases, 'The number of aliases') }),
+    costLimitRule({ maxCost: limits.maxCost, ...reporting('cost', limits.maxCost, 'The query cost') }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...reporting('directives', limits.maxDirectives, 'The number of directives') }),
+    maxRootFieldsRule(limits.maxRootFields),
+  ] as ValidationRule[];
+}
+
+/** At most `max` fields at the root of each operation, counted through fragments. */
+export function maxRootFieldsRule(max: number): ValidationRule {
+  return (context: ValidationContext) => ({
+    OperationDefinition(operation) {
+      const visited = new Set<string>();
+      const count = (selectionSet: SelectionSetNode): number =>
+        selectionSet.selections.reduce((sum, selection) => {
+          if (selection.kind === Kind.FIELD) return sum + 1;
+          if (selection.kind === Kind.INLINE_FRAGMENT) return sum + count(selection.selectionSet);
+          // A fragment counts once, which also ends a cycle (NoFragmentCyclesRule reports it).
+          if (visited.has(selection.name.value)) return sum;
+          visited.add(selection.name.value);
+          const fragment = context.getFragment(selection.name.value);
+          return sum + (fragment ? count(fragment.selectionSet) : 0);
+        }, 0);
+      const found = count(operation.selectionSet);
+      if (found > max) {
+        context.reportError(
+          limitExceeded('rootFields', max, `The number of root fields is over the limit of ${max} (found ${found}); split the operation.`),
+        );
+      }
+    },
+  });
+}
+
+/**
+ * LIMIT_EXCEEDED when the document has more than `max` tokens, counted with graphql-js's lexer
+ * before parsing, so a huge document costs no parse tree. A lexical error is left to the parser.
+ */
+export function tokenLimitError(query: string, max: number): GraphQLError | null {
+  const lexer = new Lexer(new Source(query));
+  let tokens = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) {
+      if (++tokens > max) {
+        return limitExceeded('tokens', max, `The document is over the limit of ${max} tokens; send a smaller operation.`);
+      }
+    }
+  } catch {
+    // a syntax error: the parser reports it with its position
+  }
+  return null;
+}
+
+/**
+ * For graphql-ws `onSubscribe`: the same checks as over HTTP (tokens, syntax, the specified rules,
+ * the limit rules, introspection when it is off), returning the execution arguments or the errors.
+ * graphql-ws itself would let a syntax error escape as a 4500 close; here it is an error message.
+ */
+export function prepareWebSocketOperation(
+  schema: GraphQLSchema,
+  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+  options: { limits: RequestLimits; introspection: boolean },
+): ExecutionArgs | readonly GraphQLError[] {
+  const tooLong = tokenLimitError(payload.query, options.limits.maxTokens);
+  if (tooLong) return [tooLong];
+  let document;
+  try {
+    document = parse(payload.query);
+  } catch (error) {
+    const syntax = error as GraphQLError;
+    return [new GraphQLError(syntax.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+  }
+  const rules = [
+    ...specifiedRules,
+    ...operationLimitRules(options.limits),
+    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+  const errors = validate(schema, document, rules);
+  if (errors.length > 0) {
+    return options.introspection ? errors : errors.map(withoutSuggestions);
+  }
+  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+}
+
+/** As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean …?" that would reveal the schema. */
+function withoutSuggestions(error: GraphQLError): GraphQLError {
+  const message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
+  if (message === error.message) return error;
+  return new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
+}
+
+/**
+ * The LIMIT_EXCEEDED error behind `error`, if any. Apollo wraps each validation error in one of
+ * its own with code GRAPHQL_VALIDATION_FAILED; formatError gives the limit's code back.
+ */
+export function limitErrorIn(error: unknown): GraphQLError | null {
+  let cause: unknown = error;
+  while (cause instanceof GraphQLError) {
+    if (cause.extensions?.code === LIMIT_EXCEEDED) return cause;
+    cause = cause.originalError;
+  }
+  return null;
+}

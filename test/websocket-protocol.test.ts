@@ -1,0 +1,139 @@
+import { ME } from './support/graphql-client';
+import { startTestHerald, type TestHerald } from './support/herald';
+import { firstAnswer, openRawSocket, type RawSocket } from './support/raw-ws';
+import { createTenant, signUp, type Account } from './support/tenants';
+import { waitFor, within } from './support/wait';
+import { TENANT_EVENTS } from './support/ws-client';
+
+/**
+ * graphql-transport-ws spoken by hand over bare sockets: what a broken or hostile client can send.
+ * Each case ends with the close code the protocol names, and the server keeps serving.
+ */
+let t: TestHerald;
+let owner: Account;
+let tenantId: string;
+const sockets: RawSocket[] = [];
+const internalErrors = jest.spyOn(console, 'error');
+
+beforeAll(async () => {
+  t = await startTestHerald();
+  owner = await signUp(t);
+  tenantId = (await createTenant(t, owner)).id;
+});
+afterEach(() => {
+  for (const raw of sockets.splice(0)) raw.close();
+});
+afterAll(async () => {
+  await t.stop();
+  internalErrors.mockRestore();
+});
+
+async function open(): Promise<RawSocket> {
+  const raw = await openRawSocket(t.url);
+  sockets.push(raw);
+  return raw;
+}
+/** Replays the tenant's events at once (after: "0"), so an accepted subscription answers quickly. */
+const liveTenantEvents = (raw: RawSocket, id: string) => raw.subscribe(id, TENANT_EVENTS, { tenantId, after: '0' });
+const closeOf = (raw: RawSocket, what: string) => within(raw.closed, 10_000, what);
+
+describe('protocol violations close the socket with the code the protocol names', () => {
+  it('subscribe before connection_init: 4401 Unauthorized', async () => {
+    const raw = await open();
+    raw.subscribe('1', ME);
+    expect(await closeOf(raw, 'the close')).toEqual({ code: 4401, reason: 'Unauthorized' });
+  });
+
+  it('a second connection_init: 4429', async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } });
+    expect((await closeOf(raw, 'the close')).code).toBe(4429);
+  });
+
+  it('a subscription id already in use: 4409', async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    liveTenantEvents(raw, 'same');
+    expect((await firstAnswer(raw, 'same')).type).toBe('next');
+    liveTenantEvents(raw, 'same');
+    expect(await closeOf(raw, 'the close')).toEqual({ code: 4409, reason: 'Subscriber for same already exists' });
+  });
+
+  it.each([
+    ['text that is not JSON', '{"type": "subscribe", '],
+    ['a message of unknown type', { type: 'shout', payload: 'hello' }],
+    ['a subscribe whose query is not a string', { type: 'subscribe', id: 'x', payload: { query: 42 } }],
+  ])('%s: 4400', async (_what, message) => {
+    const raw = await open();
+    await raw.init(owner.token);
+    raw.send(message);
+    expect((await closeOf(raw, 'the close')).code).toBe(4400);
+  });
+
+  it('a frame over WS_MAX_PAYLOAD (100 KB): 1009, before it is read', async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    raw.subscribe('big', ME, { pad: 'x'.repeat(100 * 1024) });
+    expect((await closeOf(raw, 'the close')).code).toBe(1009);
+  });
+
+  it('no connection_init within 3 s: 4408', async () => {
+    const raw = await open();
+    const started = Date.now();
+    expect(await closeOf(raw, 'the timeout')).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+  });
+});
+
+describe('limits and floods', () => {
+  it('allows 20 subscriptions on one connection; the 21st gets RATE_LIMITED until one completes', async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    for (const id of ids) liveTenantEvents(raw, id);
+    const answers = await Promise.all(ids.map((id) => firstAnswer(raw, id)));
+    expect(answers.map((answer) => answer.type)).toEqual(ids.map(() => 'next'));
+
+    liveTenantEvents(raw, 'one-too-many');
+    expect(await firstAnswer(raw, 'one-too-many')).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' } }] });
+
+    raw.send({ type: 'complete', id: 's0' });
+    await waitFor(() => t.herald.liveStats().subscriptions === 19, { what: 'the completed subscription to end' });
+    liveTenantEvents(raw, 'in-its-place');
+    expect((await firstAnswer(raw, 'in-its-place')).type).toBe('next');
+  });
+
+  it('survives a flood of subscribe/complete: every subscription ends, the socket still answers', async () => {
+    const flooders = await Promise.all([open(), open(), open()]);
+    await Promise.all(flooders.map((raw) => raw.init(owner.token)));
+    const PAIRS = 500;
+    for (const [n, raw] of flooders.entries()) {
+      for (let i = 0; i < PAIRS; i++) {
+        liveTenantEvents(raw, `f${n}-${i}`);
+        raw.send({ type: 'complete', id: `f${n}-${i}` });
+      }
+    }
+    for (const raw of flooders) {
+      raw.subscribe('after-flood', ME);
+      expect((await firstAnswer(raw, 'after-flood')).payload.data.me.id).toBe(owner.userId);
+    }
+    await waitFor(() => {
+      const stats = t.herald.liveStats();
+      return stats.subscriptions === 0 && stats.streams === 0;
+    }, { timeoutMs: 20_000, what: 'every flooded subscription to end' });
+    expect(t.herald.liveStats().connections).toBeGreaterThanOrEqual(3);
+    // A subscription still works after the flood.
+    liveTenantEvents(flooders[0], 'live-again');
+    expect((await firstAnswer(flooders[0], 'live-again')).type).toBe('next');
+  });
+
+  it('ends with no subscription left, the server still answering, and no internal error', async () => {
+    await waitFor(() => t.herald.liveStats().subscriptions === 0, { what: 'no subscription left' });
+    const response = await t.gql(ME, {}, owner.token);
+    expect(response.data!.me.id).toBe(owner.userId);
+    // graphql-ws reports the oversized frame's RangeError on stderr; nothing else may appear there.
+    expect(internalErrors.mock.calls.map((call) => String(call[1]))).toEqual(['RangeError: Max payload size exceeded']);
+    expect(t.logs.filter((line) => line.msg === 'unexpected error' || line.msg === 'subscription error')).toEqual([]);
+  });
+});
