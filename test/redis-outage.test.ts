@@ -1,3 +1,5 @@
+import { createEventBus } from '../src/events/pubsub';
+import { createLogger } from '../src/logger';
 import { LOGIN, REGISTER, errorCode, type GraphQLResponse } from './support/graphql-client';
 import { startHeraldCluster, type HeraldCluster, type HeraldInstance } from './support/herald-cluster';
 import { uniqueEmail } from './support/herald';
@@ -137,3 +139,20 @@ it('stops with exit 0 on SIGTERM while Redis is down, even with a subscription o
   expect(herald.server.logs.at(-1)?.msg).toBe('Herald stopped');
   await ws.dispose();
 }, 60_000);
+
+it('closes its Redis connections without leaving a timer behind when Redis is down', async () => {
+  await redis.start();
+  const bus = createEventBus({ redisUrl: redis.url, prefix: 'herald-test-close:', logger: createLogger('silent') });
+  await waitFor(() => bus.isReachable(), { what: 'the bus to connect' });
+  await redis.stop();
+  await waitFor(async () => !(await bus.isReachable()), { what: 'the bus to notice' });
+  // ioredis arms a timer on disconnect that only the socket's 'close' clears; a socket lost in
+  // the outage has closed already, so a long one would keep a stopped process alive that long.
+  const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+  try {
+    await bus.close();
+    expect(setTimeoutSpy.mock.calls.map(([, ms]) => ms ?? 0).filter((ms) => ms >= 100)).toEqual([]);
+  } finally {
+    setTimeoutSpy.mockRestore();
+  }
+});
