@@ -9,6 +9,8 @@ import { streamCondition, type StreamKey } from './streams';
 export type StreamListener = (event: EventEnvelope) => void;
 
 const PAGE = 500;
+/** Longest a new stream waits for its pub/sub subscription before it relies on its poll, ms. */
+const SUBSCRIBE_WAIT_MS = 1_000;
 
 /**
  * One reader per stream per instance, shared by every local subscriber of that stream. A pub/sub
@@ -22,6 +24,7 @@ class StreamReader {
   private reading: Promise<void> | null = null;
   private again = false;
   private subscriptionId: number | null = null;
+  private closed = false;
   private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -30,8 +33,21 @@ class StreamReader {
   ) {}
 
   async open(pollIntervalMs: number): Promise<void> {
-    // Subscribe before taking the position, so nothing committed in between is missed.
-    this.subscriptionId = await this.hub.bus.engine.subscribe(this.hub.bus.channels.stream(this.key), () => this.wake(), {});
+    // Subscribe before taking the position, so a wake-up for anything committed in between is not
+    // missed. While Redis is down the subscription waits for it (ioredis queues the command), so
+    // the wait is bounded: the stream then runs on its poll alone, and the subscription takes
+    // effect when Redis is back. Waiting without a bound left such a subscriber without any event,
+    // and a shutdown waiting for this open until its timeout.
+    const subscribing = this.hub.bus.engine.subscribe(this.hub.bus.channels.stream(this.key), () => this.wake(), {}).then(
+      (id) => {
+        if (this.closed) this.hub.bus.engine.unsubscribe(id);
+        else this.subscriptionId = id;
+      },
+      (error) => {
+        if (!this.closed) this.hub.logger.warn({ err: error, stream: this.key }, 'stream subscription failed; following it by polling');
+      },
+    );
+    await settledWithin(subscribing, SUBSCRIBE_WAIT_MS);
     const [{ max }] = await this.hub.dataSource.query(`SELECT coalesce(max(seq), 0)::text AS max FROM events`);
     this.position = max;
     this.pollTimer = setInterval(() => this.wake(), pollIntervalMs);
@@ -39,6 +55,7 @@ class StreamReader {
   }
 
   close(): void {
+    this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.subscriptionId !== null) this.hub.bus.engine.unsubscribe(this.subscriptionId);
   }
@@ -133,4 +150,11 @@ export class StreamHub {
     for (const opening of this.readers.values()) (await opening.catch(() => null))?.close();
     this.readers.clear();
   }
+}
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first. */
+function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work.then(() => undefined), elapsed]).finally(() => clearTimeout(timer));
 }

@@ -7,12 +7,15 @@ export interface GraphQLResponse<T = Record<string, any>> {
   text: string;
 }
 
-/** POSTs one operation over real HTTP. */
+/**
+ * POSTs one operation over real HTTP. With `timeoutMs`, a server that does not answer in time
+ * makes it reject (a TimeoutError) instead of hanging the test.
+ */
 export async function gql<T = Record<string, any>>(
   baseUrl: string,
   query: string,
   variables: Record<string, unknown> = {},
-  options: { token?: string; headers?: Record<string, string> } = {},
+  options: { token?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<GraphQLResponse<T>> {
   const response = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
@@ -22,6 +25,7 @@ export async function gql<T = Record<string, any>>(
       ...options.headers,
     },
     body: JSON.stringify({ query, variables }),
+    signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,
   });
   const text = await response.text();
   let body: { data?: T | null; errors?: GraphQLResponse['errors'] } = {};

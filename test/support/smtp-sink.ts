@@ -10,32 +10,53 @@ export interface ReceivedMail {
   messageId: string;
 }
 
+export interface SmtpSinkOptions {
+  /** Answer the first N messages' DATA with a temporary failure (451): the sender retries. */
+  rejectFirst?: number;
+  /**
+   * Never answer the first N messages' DATA (Infinity: every message): the sender waits on the
+   * reply, as with a provider that hangs. Such a message is not accepted; it lands in `stalled`.
+   */
+  stallFirst?: number;
+}
+
 /** A real SMTP server on a free loopback port that keeps every message it receives. */
-export async function startSmtpSink(options: { rejectFirst?: number } = {}) {
+export async function startSmtpSink(options: SmtpSinkOptions = {}) {
   const messages: ReceivedMail[] = [];
+  /** Messages whose DATA arrived but was never answered (see `stallFirst`). */
+  const stalled: ReceivedMail[] = [];
   let toReject = options.rejectFirst ?? 0;
+  let toStall = options.stallFirst ?? 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    // A stalled sender that never hangs up must not keep close() waiting its default 30 s.
+    closeTimeout: 2_000,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const mail: ReceivedMail = {
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+          subject: /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? '',
+          messageId: /^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '',
+        };
+        if (toStall > 0) {
+          toStall--;
+          stalled.push(mail); // no callback: the sender waits for a reply that never comes
+          return;
+        }
         if (toReject > 0) {
           toReject--;
           const error = Object.assign(new Error('Mailbox temporarily unavailable'), { responseCode: 451 });
           callback(error);
           return;
         }
-        const raw = Buffer.concat(chunks).toString('utf8');
-        messages.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-          subject: /^Subject: (.*)$/m.exec(raw)?.[1]?.trim() ?? '',
-          messageId: /^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '',
-        });
+        messages.push(mail);
         callback();
       });
     },
@@ -45,6 +66,7 @@ export async function startSmtpSink(options: { rejectFirst?: number } = {}) {
   return {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
     messages,
+    stalled,
     /** Messages to one recipient. */
     to: (address: string) => messages.filter((m) => m.to.includes(address)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -24,6 +24,8 @@ export function connect(baseUrl: string, token: string | null, options: { lazy?:
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: options.lazy ?? false,
+    // `closed` reports how the connection ended; graphql-ws would also print it to the console.
+    onNonLazyError: () => undefined,
     on: {
       connected: () => resolveConnected(),
       closed: (event) => {
