@@ -48,6 +48,8 @@ export interface Config {
   };
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /** When PostgreSQL or Redis is unreachable at start: retry with backoff, up to `maxAttempts` tries. */
+  readonly startup: { readonly retry: boolean; readonly maxAttempts: number };
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
   readonly testHooks: {
     /** Stop between an event's commit and its publication (a test kills the process there). */
@@ -168,6 +170,10 @@ export function loadConfig(env: Env = process.env): Config {
       subscriberQueueLimit: integer('SUBSCRIBER_QUEUE_LIMIT', 1000, 10, 1_000_000),
     }),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    startup: Object.freeze({
+      retry: boolean('STARTUP_RETRY', true),
+      maxAttempts: integer('STARTUP_MAX_ATTEMPTS', 10, 1, 10_000),
+    }),
     testHooks: Object.freeze({
       pauseBeforePublish: nodeEnv === 'test' && boolean('TEST_PAUSE_BEFORE_PUBLISH', false),
     }),

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config';
+import { StartupError } from './errors/startup-error';
 import { Herald } from './server';
 
 /** `npm start`: configuration from the environment, then the server until SIGTERM or SIGINT. */
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
   try {
     await herald.start();
   } catch (error) {
-    herald.logger.fatal({ err: error }, `Herald could not start: ${(error as Error).message}`);
+    // The first line says what went wrong in words; details (a stack) only for the unexpected.
+    // (Not `fatal`: its synchronous flush can overtake lines still being written, out of order.)
+    herald.logger.error(`Herald could not start: ${(error as Error).message}`);
+    if (!(error instanceof StartupError)) herald.logger.error({ err: error }, 'start-up failure details');
     await herald.stop('startup failure');
     process.exit(1);
   }

@@ -21,6 +21,7 @@ import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail/mailer';
+import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
 import { AuthService } from './services/auth-service';
@@ -59,6 +60,8 @@ export class Herald {
   private live: LiveEvents | null = null;
   private ws: WebSocketServerHandle | null = null;
   private stopWatchingRevocations: (() => void) | null = null;
+  /** Aborted by `stop`, so a start-up still waiting for its services gives up at once. */
+  private readonly startAbort = new AbortController();
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -84,6 +87,13 @@ export class Herald {
 
   private async startParts(): Promise<void> {
     const { config, logger } = this;
+    await waitForDependencies({
+      databaseUrl: config.databaseUrl,
+      redisUrl: config.redisUrl,
+      ...config.startup,
+      logger,
+      signal: this.startAbort.signal,
+    });
     if (config.jwtSecretGenerated) {
       logger.warn('JWT_SECRET is not set: using a random secret for this process; sessions end when it restarts');
     }
@@ -216,6 +226,7 @@ export class Herald {
 
   private async stopParts(signal: string): Promise<void> {
     const deadline = Date.now() + this.config.shutdownTimeoutMs * 0.8;
+    this.startAbort.abort();
     await this.starting?.catch(() => undefined);
     const steps: [string, () => Promise<unknown> | undefined][] = [
       [
