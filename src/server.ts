@@ -21,6 +21,9 @@ import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail/mailer';
+import { observeListenerRuns } from './observability/listener-observer';
+import { HeraldMetrics } from './observability/metrics';
+import { MetricsEndpoint } from './observability/metrics-endpoint';
 import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
@@ -60,6 +63,7 @@ export class Herald {
   private live: LiveEvents | null = null;
   private ws: WebSocketServerHandle | null = null;
   private stopWatchingRevocations: (() => void) | null = null;
+  private metricsEndpoint: MetricsEndpoint | null = null;
   /** Aborted by `stop`, so a start-up still waiting for its services gives up at once. */
   private readonly startAbort = new AbortController();
   private starting: Promise<void> | null = null;
@@ -124,16 +128,29 @@ export class Herald {
 
     const listeners = [...createListeners({ dataSource, mailer }), ...(this.options.extraListeners ?? [])];
     const store = new EventStore(listenerNamesByEvent(listeners));
+    const metrics = new HeraldMetrics({
+      instanceId: this.instanceId,
+      instanceName: config.instanceName,
+      listeners: listeners.map((l) => l.name),
+      dataSource,
+      liveStats: () => this.liveStats(),
+      logger,
+    });
+    const metricsEndpoint = (this.metricsEndpoint = new MetricsEndpoint(metrics, config));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
       onCommitted: () => this.runtime?.wake(),
       pauseBeforePublish: config.testHooks.pauseBeforePublish ? pauseForever(logger) : undefined,
     }));
-    const transactions = (this.transactions = new Transactions(dataSource, store, (events) => publisher.committed(events)));
+    const transactions = (this.transactions = new Transactions(dataSource, store, (events) => {
+      publisher.committed(events);
+      metrics.eventsRecorded(events);
+    }));
     this.runtime = new ListenerRuntime(dataSource, transactions, listeners, logger, {
       ...config.listeners,
       ...this.options.runtime,
       instanceId: this.instanceId,
+      observe: observeListenerRuns(metrics),
     });
     // Other instances' commits wake this one's listeners at once.
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
@@ -163,6 +180,8 @@ export class Herald {
       logger,
       readiness: () => this.readiness(),
       onDrain: async () => ws?.dispose(),
+      metrics,
+      metricsEndpoint: metricsEndpoint.mainPortHandler,
     });
     ws = this.ws = startWebSocketServer({
       httpServer: this.http.server,
@@ -183,6 +202,7 @@ export class Herald {
       this.http!.server.once('error', reject);
       this.http!.server.listen(config.port, config.host, () => resolve());
     });
+    await metricsEndpoint.start();
 
     this.runtime.start();
     publisher.startSweep();
@@ -192,9 +212,16 @@ export class Herald {
       tx.record('system.server.started', { instanceId: this.instanceId, ...mode });
     });
     logger.info(
-      { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId },
+      { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId, metrics: this.metricsUrl },
       `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
     );
+  }
+
+  /** Where GET /metrics answers, or null when metrics are off (production without METRICS_TOKEN/PORT). */
+  get metricsUrl(): string | null {
+    const ownPort = this.metricsEndpoint?.ownPort;
+    if (ownPort) return `${this.url.replace(/:\d+$/, '')}:${ownPort}/metrics`;
+    return this.metricsEndpoint?.mainPortHandler ? `${this.url}/metrics` : null;
   }
 
   /** Live subscription figures of this instance (metrics, tests). */
@@ -238,6 +265,7 @@ export class Herald {
       ],
       // Apollo's drain closes the HTTP server (waiting for requests in flight) and the WebSockets.
       ['http', () => this.http?.apollo.stop()],
+      ['metrics', () => this.metricsEndpoint?.close()],
       ['live streams', async () => {
         this.stopWatchingRevocations?.();
         await this.hub?.close();

@@ -8,6 +8,7 @@ import { bearerToken } from '../auth/access-tokens';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { Viewer } from '../services/request-context';
+import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
 import { formatError, isExpectedError } from './format-error';
 
@@ -98,11 +99,14 @@ export function startWebSocketServer(options: {
       context: (ctx): GraphQLContext => {
         const request = ctx.extra.request;
         const state = stateOf(ctx.extra);
+        // Each operation is a trace of its own, under the upgrade request's traceparent if it sent one.
+        const traceparent = formatTraceparent(childOf(parseTraceparent(headerOf(request.headers.traceparent))));
         return {
           connection: { close: (code, reason) => state.close?.(code, reason) },
           requestId: uuidv7(),
           ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
           userAgent: request.headers['user-agent'] ?? null,
+          traceparent,
           viewer: state.viewer ?? null,
           tokenRejected: false,
           services,
@@ -145,6 +149,10 @@ export function startWebSocketServer(options: {
       await disposable.dispose();
     },
   };
+}
+
+function headerOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The client's IP: the first X-Forwarded-For hop when behind a trusted proxy, else the socket's. */

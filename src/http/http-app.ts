@@ -14,8 +14,12 @@ import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
+import { metricsPlugin } from '../graphql/metrics-plugin';
+import { tracingPlugin } from '../graphql/tracing-plugin';
 import type { Logger } from '../logger';
+import type { HeraldMetrics } from '../observability/metrics';
 import type { Services } from '../services';
+import { continueRequestTrace, requestTrace, startRequestTrace } from './request-tracing';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -25,8 +29,9 @@ export interface HttpParts {
 }
 
 /**
- * Express 5 with Apollo Server on POST /graphql, plus /healthz and /readyz. `onDrain` runs when
- * Apollo stops (it closes the WebSocket side); `readiness` answers /readyz.
+ * Express 5 with Apollo Server on POST /graphql (and Apollo Sandbox on GET), plus /healthz and
+ * /readyz, and /metrics when `metricsEndpoint` is given. `onDrain` runs when Apollo stops (it
+ * closes the WebSocket side); `readiness` answers /readyz.
  */
 export async function createHttpApp(options: {
   config: Config;
@@ -35,6 +40,8 @@ export async function createHttpApp(options: {
   logger: Logger;
   readiness: () => Promise<Record<string, boolean>>;
   onDrain: () => Promise<void>;
+  metrics: HeraldMetrics;
+  metricsEndpoint?: express.RequestHandler;
 }): Promise<HttpParts> {
   const { config, services, logger } = options;
   const app = express();
@@ -54,6 +61,8 @@ export async function createHttpApp(options: {
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
       loggingPlugin(logger),
+      metricsPlugin(options.metrics),
+      tracingPlugin(),
     ],
   });
   await apollo.start();
@@ -66,6 +75,7 @@ export async function createHttpApp(options: {
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
+  if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
 
   app.use(
     '/graphql',
@@ -75,7 +85,9 @@ export async function createHttpApp(options: {
       res.setHeader('x-request-id', res.locals.requestId);
       next();
     },
+    startRequestTrace,
     express.json({ limit: '100kb' }),
+    continueRequestTrace,
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const token = bearerToken(req.headers.authorization);
@@ -86,6 +98,8 @@ export async function createHttpApp(options: {
           requestId: res.locals.requestId as string,
           ip: req.ip ?? null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+          traceparent: requestTrace(res).traceparent,
+          span: requestTrace(res).span,
           viewer,
           services,
         };
