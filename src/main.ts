@@ -14,14 +14,17 @@ async function main(): Promise<void> {
   }
 
   const herald = new Herald(config);
+  // Log lines are written asynchronously; exiting with one still in flight can lose it or let a
+  // later one overtake it, so exits wait for the logger first.
+  const exit = (code: number) => herald.logger.flush(() => process.exit(code));
   const shutdown = (signal: string) => {
     herald.logger.info({ signal }, 'shutting down');
     // The bound: whatever is still open after it does not keep the process alive.
     setTimeout(() => {
       herald.logger.error('shutdown took too long; exiting');
-      process.exit(1);
+      exit(1);
     }, config.shutdownTimeoutMs).unref();
-    herald.stop(signal).then(() => process.exit(0));
+    herald.stop(signal).then(() => exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -30,11 +33,11 @@ async function main(): Promise<void> {
     await herald.start();
   } catch (error) {
     // The first line says what went wrong in words; details (a stack) only for the unexpected.
-    // (Not `fatal`: its synchronous flush can overtake lines still being written, out of order.)
+    // (Not `fatal`: its synchronous flush can overtake lines still being written.)
     herald.logger.error(`Herald could not start: ${(error as Error).message}`);
     if (!(error instanceof StartupError)) herald.logger.error({ err: error }, 'start-up failure details');
     await herald.stop('startup failure');
-    process.exit(1);
+    exit(1);
   }
 }
 
