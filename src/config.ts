@@ -49,6 +49,8 @@ export interface Config {
   };
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /** Serve Apollo Sandbox on GET /graphql (default: everywhere but production). */
+  readonly sandbox: boolean;
   /**
    * GET /metrics (Prometheus). With `port`, served only on that port; otherwise on the main port,
    * behind `Authorization: Bearer <token>` when `token` is set. In production without either,
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
       subscriberQueueLimit: integer('SUBSCRIBER_QUEUE_LIMIT', 1000, 10, 1_000_000),
     }),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    sandbox: boolean('SANDBOX', nodeEnv !== 'production'),
     metrics: Object.freeze({
       token: secret('METRICS_TOKEN', 16),
       port: read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535),

@@ -55,7 +55,7 @@ export function startWebSocketServer(options: {
       schema: options.schema,
       isProd: options.production,
       onConnect: async (ctx) => {
-        const token = bearerToken(ctx.connectionParams?.authorization);
+        const token = bearerToken(authorizationOf(ctx.connectionParams));
         const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
         if (!viewer) return false; // closes with 4403 Forbidden
         const open = byUser.get(viewer.userId) ?? new Set<ConnectionState>();
@@ -149,6 +149,17 @@ export function startWebSocketServer(options: {
       await disposable.dispose();
     },
   };
+}
+
+/**
+ * The `authorization` entry of connection_init's payload, whatever its case: Apollo Sandbox sends
+ * its HTTP headers as the payload, so it arrives as `Authorization`.
+ */
+export function authorizationOf(params: Record<string, unknown> | undefined): unknown {
+  if (!params) return undefined;
+  if ('authorization' in params) return params.authorization;
+  const key = Object.keys(params).find((name) => name.toLowerCase() === 'authorization');
+  return key === undefined ? undefined : params[key];
 }
 
 function headerOf(value: string | string[] | undefined): string | undefined {

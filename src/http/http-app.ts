@@ -1,10 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +17,7 @@ import type { Logger } from '../logger';
 import type { HeraldMetrics } from '../observability/metrics';
 import type { Services } from '../services';
 import { continueRequestTrace, requestTrace, startRequestTrace } from './request-tracing';
+import { sandboxLandingPage } from './sandbox-landing-page';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -53,13 +51,12 @@ export async function createHttpApp(options: {
     schema: options.schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: config.nodeEnv !== 'production',
+    // Sandbox needs introspection, so SANDBOX=true turns it on in production too.
+    introspection: config.nodeEnv !== 'production' || config.sandbox,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
-      config.nodeEnv === 'production'
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+      config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       loggingPlugin(logger),
       metricsPlugin(options.metrics),
       tracingPlugin(),
