@@ -8,10 +8,9 @@ import { PasswordHasher, SCRYPT_PARAMS, SCRYPT_PARAMS_LOW } from './auth/passwor
 import type { Config } from './config';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
-import type { EventName } from './events/catalog';
 import { EventPublisher } from './events/event-publisher';
 import { EventStore } from './events/event-store';
-import type { AnyListener } from './events/listener';
+import { listenerNamesByEvent, type AnyListener } from './events/listener';
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
@@ -291,15 +290,6 @@ export class Herald {
   private systemOrigin() {
     return { actorId: null, tenantId: null, context: { requestId: null, ip: null, userAgent: null } };
   }
-}
-
-/** For the event store: which listeners get a delivery row for each event name. */
-function listenerNamesByEvent(listeners: readonly AnyListener[]): (name: EventName) => readonly string[] {
-  const byEvent = new Map<string, string[]>();
-  for (const listener of listeners) {
-    for (const name of listener.on as string[]) byEvent.set(name, [...(byEvent.get(name) ?? []), listener.name]);
-  }
-  return (name) => byEvent.get(name) ?? [];
 }
 
 function withDeadline(check: Promise<boolean>, ms: number): Promise<boolean> {
