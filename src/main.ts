@@ -1,5 +1,7 @@
+import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { StartupError } from './errors/startup-error';
+import { createLogger } from './logger';
 import { Herald } from './server';
 
 /** `npm start`: configuration from the environment, then the server until SIGTERM or SIGINT. */
@@ -13,18 +15,19 @@ async function main(): Promise<void> {
     process.exit(78); // EX_CONFIG
   }
 
-  const herald = new Herald(config);
-  // Log lines are written asynchronously; exiting with one still in flight can lose it or let a
-  // later one overtake it, so exits wait for the logger first.
-  const exit = (code: number) => herald.logger.flush(() => process.exit(code));
+  // Synchronous writes: pino's default asynchronous stdout lets a line still in flight when the
+  // process exits be overtaken by later ones (or lost), and the first line after a failed start
+  // must be the one that says why. At one line per operation the cost is small.
+  const logger = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
+  const herald = new Herald(config, { logger });
   const shutdown = (signal: string) => {
     herald.logger.info({ signal }, 'shutting down');
     // The bound: whatever is still open after it does not keep the process alive.
     setTimeout(() => {
       herald.logger.error('shutdown took too long; exiting');
-      exit(1);
+      process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    herald.stop(signal).then(() => exit(0));
+    herald.stop(signal).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -33,11 +36,10 @@ async function main(): Promise<void> {
     await herald.start();
   } catch (error) {
     // The first line says what went wrong in words; details (a stack) only for the unexpected.
-    // (Not `fatal`: its synchronous flush can overtake lines still being written.)
-    herald.logger.error(`Herald could not start: ${(error as Error).message}`);
+    herald.logger.fatal(`Herald could not start: ${(error as Error).message}`);
     if (!(error instanceof StartupError)) herald.logger.error({ err: error }, 'start-up failure details');
     await herald.stop('startup failure');
-    exit(1);
+    process.exit(1);
   }
 }
 
