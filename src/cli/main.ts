@@ -131,6 +131,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs the CLI (bin/herald.js calls this) and exits with its code once its output is written. */
 export function run(argv: string[] = process.argv): void {
+  // `herald ... | head` closes stdout early: that ends the command quietly, not with a stack.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   void main(argv).then((code) => {
     process.exitCode = code;
     // Whatever a command left open (it should leave nothing) does not keep the shell waiting.
