@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   // must be the one that says why. At one line per operation the cost is small.
   const logger = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true }));
   const herald = new Herald(config, { logger });
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // Another signal while stopping changes nothing: the shutdown is bounded by its timeout.
+    // (signal-exit also re-sends the signal it saw, see below.)
+    if (stopping) return;
+    stopping = true;
     herald.logger.info({ signal }, 'shutting down');
     // The bound: whatever is still open after it does not keep the process alive.
     setTimeout(() => {
@@ -29,8 +34,10 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs).unref();
     herald.stop(signal).then(() => process.exit(0));
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  // `on`, not `once`: signal-exit (proper-lockfile's, in embedded mode) re-raises a signal when it
+  // believes no one else listens, and the process would die mid-shutdown with our `once` gone.
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 
   try {
     await herald.start();
