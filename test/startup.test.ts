@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { POSTGRES_ADMIN_URL } from './support/env';
 
@@ -15,7 +17,11 @@ async function closedPort(): Promise<number> {
 }
 
 /** Runs `src/main.ts` (what `npm start` runs, compiled) as a newcomer would, until it exits. */
-function startServer(env: Record<string, string>): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
+function startServer(
+  env: Record<string, string>,
+  /** Called with each stdout line; returning a signal name sends it to the server. */
+  onLine: (line: string) => NodeJS.Signals | void = () => undefined,
+): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
       cwd: ROOT,
@@ -24,9 +30,16 @@ function startServer(env: Record<string, string>): Promise<{ code: number | null
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stdout.on('data', (chunk) => {
+      const before = stdout.split('\n').length - 1;
+      stdout += chunk;
+      for (const line of stdout.split('\n').slice(before, -1)) {
+        const signal = onLine(line);
+        if (signal) child.kill(signal);
+      }
+    });
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
     child.on('error', reject);
     // 'close', not 'exit': it comes after the output has all been read.
     child.on('close', (code) => {
@@ -71,4 +84,20 @@ describe('start-up with a service out of reach', () => {
         'is Redis running and listening on that host and port? Start it, or fix REDIS_URL; not retrying (STARTUP_RETRY=false)',
     );
   });
+});
+
+describe('stopping', () => {
+  it('stops gracefully on Ctrl-C in embedded mode (no configuration at all)', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'herald-embedded-'));
+    try {
+      const { code, stdout } = await startServer({ DATA_DIR: dataDir }, (line) =>
+        line.includes('Herald is ready') ? 'SIGINT' : undefined,
+      );
+      const messages = stdout.map((line) => JSON.parse(line).msg);
+      expect(messages.slice(-2)).toEqual(['shutting down', 'Herald stopped']);
+      expect(code).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
