@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
 /**
  * Herald's configuration: the only module that reads `process.env`.
@@ -57,6 +58,16 @@ export interface Config {
   readonly http: HttpPolicy;
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /**
+   * GET /metrics (Prometheus). With `port`, served only on that port; otherwise on the main port,
+   * behind `Authorization: Bearer <token>` when `token` is set. In production without either,
+   * metrics are not served.
+   */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
+  /** This process's name in metrics (`herald_instance` label); the host name unless set. */
+  readonly instanceName: string;
+  /** When PostgreSQL or Redis is unreachable at start: retry with backoff, up to `maxAttempts` tries. */
+  readonly startup: { readonly retry: boolean; readonly maxAttempts: number };
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
   readonly testHooks: {
     /** Stop between an event's commit and its publication (a test kills the process there). */
@@ -192,6 +203,14 @@ export function loadConfig(env: Env = process.env): Config {
     return undefined;
   };
 
+  const secret = (name: string, minLength: number): string | undefined => {
+    const value = read(name);
+    if (value !== undefined && value.length < minLength) {
+      problems.push(`${name}: expected at least ${minLength} characters (use \`openssl rand -hex 32\`)`);
+    }
+    return value;
+  };
+
   const nodeEnv = oneOf('NODE_ENV', NODE_ENVS, 'development');
   const suppliedSecret = read('JWT_SECRET');
   if (suppliedSecret !== undefined && suppliedSecret.length < 32) {
@@ -259,6 +278,15 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     http: Object.freeze(httpPolicy(nodeEnv, { read, boolean, problems })),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    metrics: Object.freeze({
+      token: secret('METRICS_TOKEN', 16),
+      port: read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535),
+    }),
+    instanceName: read('INSTANCE_NAME') ?? hostname(),
+    startup: Object.freeze({
+      retry: boolean('STARTUP_RETRY', true),
+      maxAttempts: integer('STARTUP_MAX_ATTEMPTS', 10, 1, 10_000),
+    }),
     testHooks: Object.freeze({
       pauseBeforePublish: nodeEnv === 'test' && boolean('TEST_PAUSE_BEFORE_PUBLISH', false),
     }),

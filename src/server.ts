@@ -8,10 +8,9 @@ import { PasswordHasher, SCRYPT_PARAMS, SCRYPT_PARAMS_LOW } from './auth/passwor
 import type { Config } from './config';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
-import type { EventName } from './events/catalog';
 import { EventPublisher } from './events/event-publisher';
 import { EventStore } from './events/event-store';
-import type { AnyListener } from './events/listener';
+import { listenerNamesByEvent, type AnyListener } from './events/listener';
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
@@ -21,6 +20,10 @@ import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail/mailer';
+import { observeListenerRuns } from './observability/listener-observer';
+import { HeraldMetrics } from './observability/metrics';
+import { MetricsEndpoint } from './observability/metrics-endpoint';
+import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
 import { AuthRateLimits } from './services/auth-rate-limits';
@@ -74,6 +77,9 @@ export class Herald {
   private live: LiveEvents | null = null;
   private ws: WebSocketServerHandle | null = null;
   private stopWatchingRevocations: (() => void) | null = null;
+  private metricsEndpoint: MetricsEndpoint | null = null;
+  /** Aborted by `stop`, so a start-up still waiting for its services gives up at once. */
+  private readonly startAbort = new AbortController();
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -108,6 +114,13 @@ export class Herald {
 
   private async startParts(): Promise<void> {
     const { config, logger } = this;
+    await waitForDependencies({
+      databaseUrl: config.databaseUrl,
+      redisUrl: config.redisUrl,
+      ...config.startup,
+      logger,
+      signal: this.startAbort.signal,
+    });
     if (config.jwtSecretGenerated) {
       logger.warn('JWT_SECRET is not set: using a random secret for this process; sessions end when it restarts');
     }
@@ -155,16 +168,29 @@ export class Herald {
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
     const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUsers);
+    const metrics = new HeraldMetrics({
+      instanceId: this.instanceId,
+      instanceName: config.instanceName,
+      listeners: listeners.map((l) => l.name),
+      dataSource,
+      liveStats: () => this.liveStats(),
+      logger,
+    });
+    const metricsEndpoint = (this.metricsEndpoint = new MetricsEndpoint(metrics, config));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
       onCommitted: () => this.runtime?.wake(),
       pauseBeforePublish: config.testHooks.pauseBeforePublish ? pauseForever(logger) : undefined,
     }));
-    const transactions = (this.transactions = new Transactions(dataSource, store, (events) => publisher.committed(events)));
+    const transactions = (this.transactions = new Transactions(dataSource, store, (events) => {
+      publisher.committed(events);
+      metrics.eventsRecorded(events);
+    }));
     this.runtime = new ListenerRuntime(dataSource, transactions, listeners, logger, {
       ...config.listeners,
       ...this.options.runtime,
       instanceId: this.instanceId,
+      observe: observeListenerRuns(metrics),
     });
     // Other instances' commits wake this one's listeners at once.
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
@@ -204,6 +230,8 @@ export class Herald {
       logger,
       readiness: () => this.readiness(),
       onDrain: async () => ws?.dispose(),
+      metrics,
+      metricsEndpoint: metricsEndpoint.mainPortHandler,
     });
     ws = this.ws = startWebSocketServer({
       httpServer: this.http.server,
@@ -225,6 +253,7 @@ export class Herald {
       this.http!.server.once('error', reject);
       this.http!.server.listen(config.port, config.host, () => resolve());
     });
+    await metricsEndpoint.start();
 
     this.runtime.start();
     publisher.startSweep();
@@ -234,9 +263,16 @@ export class Herald {
       tx.record('system.server.started', { instanceId: this.instanceId, ...mode });
     });
     logger.info(
-      { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId },
+      { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId, metrics: this.metricsUrl },
       `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
     );
+  }
+
+  /** Where GET /metrics answers, or null when metrics are off (production without METRICS_TOKEN/PORT). */
+  get metricsUrl(): string | null {
+    const ownPort = this.metricsEndpoint?.ownPort;
+    if (ownPort) return `${this.url.replace(/:\d+$/, '')}:${ownPort}/metrics`;
+    return this.metricsEndpoint?.mainPortHandler ? `${this.url}/metrics` : null;
   }
 
   /** Live subscription figures of this instance (metrics, tests). */
@@ -268,6 +304,7 @@ export class Herald {
 
   private async stopParts(signal: string): Promise<void> {
     const deadline = Date.now() + this.config.shutdownTimeoutMs * 0.8;
+    this.startAbort.abort();
     await this.starting?.catch(() => undefined);
     const steps: [string, () => Promise<unknown> | undefined][] = [
       [
@@ -279,6 +316,7 @@ export class Herald {
       ],
       // Apollo's drain closes the HTTP server (waiting for requests in flight) and the WebSockets.
       ['http', () => this.http?.apollo.stop()],
+      ['metrics', () => this.metricsEndpoint?.close()],
       ['live streams', async () => {
         this.stopWatchingRevocations?.();
         await this.hub?.close();
@@ -304,15 +342,6 @@ export class Herald {
   private systemOrigin() {
     return { actorId: null, tenantId: null, context: { requestId: null, ip: null, userAgent: null } };
   }
-}
-
-/** For the event store: which listeners get a delivery row for each event name. */
-function listenerNamesByEvent(listeners: readonly AnyListener[]): (name: EventName) => readonly string[] {
-  const byEvent = new Map<string, string[]>();
-  for (const listener of listeners) {
-    for (const name of listener.on as string[]) byEvent.set(name, [...(byEvent.get(name) ?? []), listener.name]);
-  }
-  return (name) => byEvent.get(name) ?? [];
 }
 
 function withDeadline(check: Promise<boolean>, ms: number): Promise<boolean> {

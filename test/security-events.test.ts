@@ -9,7 +9,15 @@ const adminEmail = uniqueEmail('admin');
 const PASSWORD = 'correct horse battery';
 
 beforeAll(async () => {
-  t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: adminEmail, SUBSCRIBER_QUEUE_LIMIT: '20' });
+  t = await startTestHerald({
+    PLATFORM_ADMIN_EMAILS: adminEmail,
+    SUBSCRIBER_QUEUE_LIMIT: '20',
+    // These tests make many (failed) logins to produce security events; the rate limits and the
+    // login throttle have suites of their own.
+    RATE_LIMIT_AUTH_PER_MINUTE: '100000',
+    RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE: '100000',
+    LOGIN_THROTTLE_AFTER_FAILURES: '1000',
+  });
 });
 afterAll(() => t.stop());
 

@@ -7,6 +7,7 @@ import { Transactions } from '../../src/events/transactions';
 import { createResolvers } from '../../src/graphql/resolvers';
 import { createHttpApp } from '../../src/http/http-app';
 import { createLogger } from '../../src/logger';
+import { HeraldMetrics } from '../../src/observability/metrics';
 import { loadTypeDefs } from '../../src/schema/load';
 import type { Services } from '../../src/services';
 import { AuthService } from '../../src/services/auth-service';
@@ -57,6 +58,15 @@ export async function unrecordedStack(bench: BenchHerald): Promise<Stack & { sto
     schema,
     services,
     logger: createLogger('silent'),
+    // Its own metrics registry, so both sides pay for the same per-operation metrics plugin.
+    metrics: new HeraldMetrics({
+      instanceId: 'bench-unrecorded',
+      instanceName: 'bench-unrecorded',
+      listeners: [],
+      dataSource,
+      liveStats: () => ({ connections: 0, subscriptions: 0, streams: 0 }),
+      logger: createLogger('silent'),
+    }),
     readiness: async () => ({}),
     onDrain: async () => undefined,
   });

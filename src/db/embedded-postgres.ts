@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { StartupError } from '../errors/startup-error';
 import type { Logger } from '../logger';
 
 /** An in-process PostgreSQL (PGlite) reachable over a loopback socket by the ordinary `pg` driver. */
@@ -20,7 +21,7 @@ export async function startEmbeddedPostgres(dir: string, logger: Logger): Promis
   try {
     release = await lockfile.lock(dir, { lockfilePath: path.join(dir, '.herald.lock'), stale: 10_000 });
   } catch {
-    throw new Error(
+    throw new StartupError(
       `The embedded database in ${dir} is in use by another Herald process; stop it, or set DATA_DIR or DATABASE_URL.`,
     );
   }

@@ -2,9 +2,16 @@ import type { EventName, EventPayload } from './catalog';
 
 /** Where an event came from: the request (or the event, for listeners) that caused it. */
 export interface EventContext {
+  /** The request's id (its `x-request-id` response header); null for system events. */
   requestId: string | null;
+  /** The client's IP (from X-Forwarded-For only with TRUST_PROXY). */
   ip: string | null;
   userAgent: string | null;
+  /**
+   * W3C traceparent of the request's trace (see src/observability/traceparent.ts); listeners'
+   * runs, logs and emails carry it. Absent on events recorded before tracing existed.
+   */
+  traceparent?: string | null;
 }
 
 /** A committed event, as stored, published and handed to listeners. */
@@ -13,12 +20,15 @@ export interface EventEnvelope<N extends EventName = EventName> {
   id: string;
   /** Position in the store (a bigint as a decimal string); commit order, so it is the resume cursor. */
   seq: string;
+  /** From the catalog below. */
   name: N;
   /** The tenant it belongs to, or null for platform-level events. */
   tenantId: string | null;
   /** The user who caused it, or null for the system. */
   actorId: string | null;
+  /** Typed per name: see each event below. */
   payload: EventPayload<N>;
+  /** Where it came from: the request that caused it (listeners' events keep their source event's). */
   context: EventContext;
   /** ISO 8601 commit time. */
   occurredAt: string;

@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { UnrecoverableError } from '../errors/domain-errors';
 import type { Logger } from '../logger';
+import { traceIdOf } from '../observability/traceparent';
 import { retryDelayMs } from './backoff';
+import type { EventEnvelope } from './envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from './event-store';
 import type { AnyListener, ListenerContext } from './listener';
 import type { Transactions } from './transactions';
@@ -17,7 +19,15 @@ export interface ListenerRuntimeOptions {
   pollIntervalMs?: number;
   /** How long a claim is this instance's; a claim whose instance died is taken over after it. */
   leaseMs?: number;
+  /** Called as each run starts; the function it returns is called with the run's outcome (metrics, spans). */
+  observe?: (run: { listener: string; event: EventEnvelope; attempt: number }) => (outcome: RunOutcome) => void;
 }
+
+/**
+ * How a run ended: `done`; `retry` (failed, due again later); `dead` (failed for the last time);
+ * `lease_lost` (another instance took it over); `error` (its outcome could not be recorded).
+ */
+export type RunOutcome = 'done' | 'retry' | 'dead' | 'lease_lost' | 'error';
 
 interface Claimed extends EventRow {
   delivery_id: string;
@@ -155,10 +165,13 @@ export class ListenerRuntime {
 
   private run(row: Claimed): void {
     const abort = new AbortController();
+    const finished = this.options.observe?.({ listener: row.listener, event: envelopeOf(row), attempt: row.attempts });
     const done = this.execute(row, abort)
+      .then((outcome) => finished?.(outcome))
       .catch((error) => {
         // Recording the outcome failed (database down?): the lease expires and the row is retried.
         this.logger.error({ err: error, deliveryId: row.delivery_id }, 'could not record a delivery outcome');
+        finished?.('error');
       })
       .finally(() => {
         this.active.delete(row.delivery_id);
@@ -167,7 +180,7 @@ export class ListenerRuntime {
     this.active.set(row.delivery_id, { abort, done });
   }
 
-  private async execute(row: Claimed, abort: AbortController): Promise<void> {
+  private async execute(row: Claimed, abort: AbortController): Promise<RunOutcome> {
     const listener = this.byName.get(row.listener)!;
     const event = envelopeOf(row);
     const logger = this.logger.child({
@@ -177,12 +190,13 @@ export class ListenerRuntime {
       deliveryId: row.delivery_id,
       attempt: row.attempts,
       requestId: event.context.requestId,
+      traceId: traceIdOf(event.context.traceparent),
     });
     const maxAttempts = listener.maxAttempts ?? DEFAULTS.maxAttempts;
     if (row.attempts > maxAttempts) {
       // Its instances kept dying mid-run (each takeover counts as an attempt).
       await this.markDead(row, event.name, 'lease expired on every attempt');
-      return;
+      return 'dead';
     }
 
     let completed = false;
@@ -218,15 +232,17 @@ export class ListenerRuntime {
       await withTimeout(listener.handle(event, ctx), timeoutMs, abort);
       if (!completed) await this.markDone(guard);
       logger.debug({ ms: Date.now() - started }, 'listener done');
+      return 'done';
     } catch (error) {
       if (error instanceof LeaseLostError) {
         logger.warn('listener lost its lease; another instance runs it');
-        return;
+        return 'lease_lost';
       }
       const message = errorMessage(error);
       if (error instanceof UnrecoverableError || row.attempts >= maxAttempts) {
         logger.error({ err: error }, 'listener failed for the last time; delivery is dead');
         await this.markDead(row, event.name, message);
+        return 'dead';
       } else {
         const delay = retryDelayMs(row.attempts, listener.backoffMs ?? DEFAULTS.backoffMs);
         logger.warn({ err: error, retryInMs: delay }, 'listener failed; will retry');
@@ -236,6 +252,7 @@ export class ListenerRuntime {
            WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'`,
           [...guard, message, delay],
         );
+        return 'retry';
       }
     }
   }

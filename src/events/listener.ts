@@ -53,3 +53,14 @@ export function defineListener<const N extends EventName>(listener: Listener<N>)
 /** Listeners of any event names, as the runtime holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyListener = Listener<any>;
+
+/** For the event store: which listeners get a delivery row for each event name. */
+export function listenerNamesByEvent(
+  listeners: readonly Pick<AnyListener, 'name' | 'on'>[],
+): (name: EventName) => readonly string[] {
+  const byEvent = new Map<string, string[]>();
+  for (const listener of listeners) {
+    for (const name of listener.on as string[]) byEvent.set(name, [...(byEvent.get(name) ?? []), listener.name]);
+  }
+  return (name) => byEvent.get(name) ?? [];
+}

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { UnauthenticatedError } from '../errors/domain-errors';
 import type { Services } from '../services';
 import type { LiveConnection } from '../subscriptions/live-events';
@@ -13,6 +14,8 @@ export interface GraphQLContext extends RequestContext {
   /** The WebSocket the operation runs on; null over HTTP. */
   connection: LiveConnection | null;
   services: Services;
+  /** The request's OpenTelemetry span (HTTP only), which plugins name after the operation. */
+  span?: Span;
 }
 
 /** The viewer, or UNAUTHENTICATED with a message that says what to do. */

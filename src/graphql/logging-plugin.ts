@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../logger';
+import { traceIdOf } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
 import { isExpectedError } from './format-error';
 
@@ -16,7 +17,7 @@ export function loggingPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext
     },
     async requestDidStart({ contextValue }) {
       const started = performance.now();
-      const log = logger.child({ requestId: contextValue.requestId });
+      const log = logger.child({ requestId: contextValue.requestId, traceId: traceIdOf(contextValue.traceparent) });
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {

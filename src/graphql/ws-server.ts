@@ -9,6 +9,7 @@ import type { RequestLimits } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { Viewer } from '../services/request-context';
+import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
 import { formatError, isExpectedError } from './format-error';
 import { prepareWebSocketOperation } from './operation-limits';
@@ -63,7 +64,7 @@ export function startWebSocketServer(options: {
       schema: options.schema,
       isProd: options.production,
       onConnect: async (ctx) => {
-        const token = bearerToken(ctx.connectionParams?.authorization);
+        const token = bearerToken(authorizationOf(ctx.connectionParams));
         const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
         if (!viewer) return false; // closes with 4403 Forbidden
         const open = byUser.get(viewer.userId) ?? new Set<ConnectionState>();
@@ -109,11 +110,14 @@ export function startWebSocketServer(options: {
       context: (ctx): GraphQLContext => {
         const request = ctx.extra.request;
         const state = stateOf(ctx.extra);
+        // Each operation is a trace of its own, under the upgrade request's traceparent if it sent one.
+        const traceparent = formatTraceparent(childOf(parseTraceparent(headerOf(request.headers.traceparent))));
         return {
           connection: { close: (code, reason) => state.close?.(code, reason) },
           requestId: uuidv7(),
           ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
           userAgent: request.headers['user-agent'] ?? null,
+          traceparent,
           viewer: state.viewer ?? null,
           tokenRejected: false,
           services,
@@ -173,6 +177,21 @@ function withValidationCode(error: GraphQLError): GraphQLError {
     path: error.path,
     extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
   });
+}
+
+/**
+ * The `authorization` entry of connection_init's payload, whatever its case: Apollo Sandbox sends
+ * its HTTP headers as the payload, so it arrives as `Authorization`.
+ */
+export function authorizationOf(params: Record<string, unknown> | undefined): unknown {
+  if (!params) return undefined;
+  if ('authorization' in params) return params.authorization;
+  const key = Object.keys(params).find((name) => name.toLowerCase() === 'authorization');
+  return key === undefined ? undefined : params[key];
+}
+
+function headerOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The client's IP: the first X-Forwarded-For hop when behind a trusted proxy, else the socket's. */

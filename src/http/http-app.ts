@@ -1,10 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { createServer, type Server } from 'node:http';
@@ -15,11 +12,16 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
 import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
+import { metricsPlugin } from '../graphql/metrics-plugin';
+import { tracingPlugin } from '../graphql/tracing-plugin';
 import type { Logger } from '../logger';
+import type { HeraldMetrics } from '../observability/metrics';
 import type { Services } from '../services';
 import { corsPolicy } from './cors-policy';
 import { securityHeaders } from './security-headers';
 import { tokenLimit } from './token-limit';
+import { continueRequestTrace, requestTrace, startRequestTrace } from './request-tracing';
+import { sandboxLandingPage } from './sandbox-landing-page';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -29,8 +31,9 @@ export interface HttpParts {
 }
 
 /**
- * Express 5 with Apollo Server on POST /graphql, plus /healthz and /readyz. `onDrain` runs when
- * Apollo stops (it closes the WebSocket side); `readiness` answers /readyz.
+ * Express 5 with Apollo Server on POST /graphql (and Apollo Sandbox on GET), plus /healthz and
+ * /readyz, and /metrics when `metricsEndpoint` is given. `onDrain` runs when Apollo stops (it
+ * closes the WebSocket side); `readiness` answers /readyz.
  */
 export async function createHttpApp(options: {
   config: Config;
@@ -39,6 +42,8 @@ export async function createHttpApp(options: {
   logger: Logger;
   readiness: () => Promise<Record<string, boolean>>;
   onDrain: () => Promise<void>;
+  metrics: HeraldMetrics;
+  metricsEndpoint?: express.RequestHandler;
 }): Promise<HttpParts> {
   const { config, services, logger } = options;
   const app = express();
@@ -62,10 +67,10 @@ export async function createHttpApp(options: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
-      !config.http.sandbox
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+      config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       loggingPlugin(logger),
+      metricsPlugin(options.metrics),
+      tracingPlugin(),
     ],
   });
   await apollo.start();
@@ -78,6 +83,7 @@ export async function createHttpApp(options: {
     const ready = Object.values(checks).every(Boolean);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
+  if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
 
   app.use(
     '/graphql',
@@ -88,8 +94,10 @@ export async function createHttpApp(options: {
       res.setHeader('x-request-id', res.locals.requestId);
       next();
     },
+    startRequestTrace,
     express.json({ limit: config.limits.requestBodyBytes }),
     tokenLimit(config.limits.maxTokens),
+    continueRequestTrace,
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const token = bearerToken(req.headers.authorization);
@@ -100,6 +108,8 @@ export async function createHttpApp(options: {
           requestId: res.locals.requestId as string,
           ip: req.ip ?? null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+          traceparent: requestTrace(res).traceparent,
+          span: requestTrace(res).span,
           viewer,
           services,
         };

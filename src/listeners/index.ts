@@ -51,3 +51,12 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
     sendAccountLockedEmail(),
   ];
 }
+
+/**
+ * Each built-in listener's name and the events it is on, for code that records events without
+ * running listeners (the CLI) or documents them. Factories touch their dependencies only when a
+ * handler runs, so none are needed here.
+ */
+export function listenerRoutes(): { name: string; on: readonly string[] }[] {
+  return createListeners({} as ListenerDeps).map(({ name, on }) => ({ name, on }));
+}

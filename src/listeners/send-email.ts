@@ -31,6 +31,7 @@ export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer }) {
           subject: email.subject,
           text: email.textBody,
           html: email.htmlBody,
+          traceparent: event.context.traceparent,
         }));
       } catch (error) {
         const reason = error instanceof Error ? error.message.slice(0, 500) : String(error);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../logger';
 import { redactUrl } from '../config';
+import { traceIdOf } from '../observability/traceparent';
 
 export interface OutgoingEmail {
   /** The email log id; also the Message-ID's local part, so a resend after a crash can be recognised. */
@@ -11,6 +12,8 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  /** W3C traceparent of the request that caused the email; sent as the X-Trace-Parent header. */
+  traceparent?: string | null;
 }
 
 /** The one thing that differs between SMTP and embedded mode: where a message goes. */
@@ -29,6 +32,8 @@ export function createMailer(options: { smtpUrl?: string; from: string; mailDir:
     text: email.text,
     html: email.html,
     messageId: `<${email.id}@herald>`,
+    // One registration can be followed from the request to the mailbox by its trace id.
+    headers: email.traceparent ? { 'X-Trace-Parent': email.traceparent } : undefined,
   });
 
   if (options.smtpUrl) {
@@ -53,7 +58,10 @@ export function createMailer(options: { smtpUrl?: string; from: string; mailDir:
       await mkdir(options.mailDir, { recursive: true });
       const file = path.join(options.mailDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${email.id}.eml`);
       await writeFile(file, info.message as Buffer);
-      options.logger.info({ to: email.to, subject: email.subject, file }, 'mail written to a file (no SMTP_URL set)');
+      options.logger.info(
+        { to: email.to, subject: email.subject, file, traceId: traceIdOf(email.traceparent) },
+        'mail written to a file (no SMTP_URL set)',
+      );
       return { messageId: info.messageId };
     },
     close: () => transport.close(),

@@ -16,9 +16,11 @@ export interface RequestContext {
   ip: string | null;
   userAgent: string | null;
   viewer: Viewer | null;
+  /** The request's W3C traceparent (src/observability/traceparent.ts), carried by its events. */
+  traceparent?: string | null;
 }
 
 /** The part of a request that travels with the events it causes. */
 export function eventContextOf(ctx: RequestContext): EventContext {
-  return { requestId: ctx.requestId, ip: ctx.ip, userAgent: ctx.userAgent };
+  return { requestId: ctx.requestId, ip: ctx.ip, userAgent: ctx.userAgent, traceparent: ctx.traceparent ?? null };
 }

@@ -1,0 +1,6 @@
+import { listenerRoutes } from '../src/listeners';
+
+/** Each built-in listener's name and events. */
+export function listenerSummaries(): { name: string; on: readonly string[] }[] {
+  return listenerRoutes();
+}

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { POSTGRES_ADMIN_URL } from './support/env';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Runs `src/main.ts` (what `npm start` runs, compiled) as a newcomer would, until it exits. */
+function startServer(
+  env: Record<string, string>,
+  /** Called with each stdout line; returning a signal name sends it to the server. */
+  onLine: (line: string) => NodeJS.Signals | void = () => undefined,
+): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      const before = stdout.split('\n').length - 1;
+      stdout += chunk;
+      for (const line of stdout.split('\n').slice(before, -1)) {
+        const signal = onLine(line);
+        if (signal) child.kill(signal);
+      }
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('error', reject);
+    // 'close', not 'exit': it comes after the output has all been read.
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const lines = (text: string) => text.split('\n').filter(Boolean);
+      resolve({ code, stdout: lines(stdout), stderr: lines(stderr) });
+    });
+  });
+}
+
+describe('start-up with a service out of reach', () => {
+  it('says first which database, where (password hidden) and what to check, retries, then gives up', async () => {
+    const port = await closedPort();
+    const { code, stdout, stderr } = await startServer({
+      DATABASE_URL: `postgres://herald:s3cret-pw@127.0.0.1:${port}/herald`,
+      STARTUP_MAX_ATTEMPTS: '2',
+    });
+    expect(code).toBe(1);
+    expect(stderr.join('\n')).not.toMatch(/^\s+at /m); // no stack trace anywhere
+    expect(stdout.join('\n')).not.toContain('s3cret-pw');
+
+    const first = JSON.parse(stdout[0]);
+    expect(first.msg).toBe(
+      `PostgreSQL is unreachable at postgres://herald:***@127.0.0.1:${port}/herald (connect ECONNREFUSED 127.0.0.1:${port}): ` +
+        'is PostgreSQL running and listening on that host and port? Start it, or fix DATABASE_URL; retrying in 500 ms (attempt 1 of 2)',
+    );
+    const last = stdout.map((line) => JSON.parse(line)).find((line) => line.msg.startsWith('Herald could not start'));
+    expect(last.msg).toMatch(/^Herald could not start: PostgreSQL is unreachable at .*; gave up after 2 attempts \(STARTUP_MAX_ATTEMPTS\)$/);
+    expect(last.err).toBeUndefined();
+  });
+
+  it('exits at once with STARTUP_RETRY=false, naming Redis when Redis is the one missing', async () => {
+    const port = await closedPort();
+    const { code, stdout } = await startServer({
+      DATABASE_URL: POSTGRES_ADMIN_URL, // reachable: only connected to, never written
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      STARTUP_RETRY: 'false',
+    });
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout[0]).msg).toBe(
+      `Herald could not start: Redis is unreachable at redis://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}): ` +
+        'is Redis running and listening on that host and port? Start it, or fix REDIS_URL; not retrying (STARTUP_RETRY=false)',
+    );
+  });
+});
+
+describe('stopping', () => {
+  it('stops gracefully on Ctrl-C in embedded mode (no configuration at all)', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'herald-embedded-'));
+    try {
+      const { code, stdout } = await startServer({ DATA_DIR: dataDir }, (line) =>
+        line.includes('Herald is ready') ? 'SIGINT' : undefined,
+      );
+      const messages = stdout.map((line) => JSON.parse(line).msg);
+      expect(messages.slice(-2)).toEqual(['shutting down', 'Herald stopped']);
+      expect(code).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
