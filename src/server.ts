@@ -3,8 +3,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { AccessTokens } from './auth/access-tokens';
-import { PasswordHasher, SCRYPT_PARAMS, SCRYPT_PARAMS_LOW } from './auth/password-hasher';
 import type { Config } from './config';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
@@ -26,20 +24,14 @@ import { MetricsEndpoint } from './observability/metrics-endpoint';
 import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
-import { AuthRateLimits } from './services/auth-rate-limits';
-import { AuthService } from './services/auth-service';
-import { DeliveryService } from './services/delivery-service';
-import { EventService, type TenantRoleOf } from './services/event-service';
-import { LiveEvents } from './subscriptions/live-events';
+import { buildServices } from './services/build-services';
 import { watchRevocations } from './subscriptions/revocations';
 import { StreamHub } from './subscriptions/stream-hub';
 import { TenantDatabase } from './db/tenant-database';
 import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
-import { MembershipService } from './services/membership-service';
-import { TenantAccess, tenantsOfUsers } from './services/tenant-access';
+import { tenantsOfUsers } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
-import { TenantService } from './services/tenant-service';
 
 export interface HeraldOptions {
   logger?: Logger;
@@ -74,7 +66,6 @@ export class Herald {
   private services: Services | null = null;
   private http: HttpParts | null = null;
   private hub: StreamHub | null = null;
-  private live: LiveEvents | null = null;
   private ws: WebSocketServerHandle | null = null;
   private stopWatchingRevocations: (() => void) | null = null;
   private metricsEndpoint: MetricsEndpoint | null = null;
@@ -195,31 +186,18 @@ export class Herald {
     // Other instances' commits wake this one's listeners at once.
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
-    const tenantAccess = new TenantAccess(dataSource);
-    const tenantRoleOf: TenantRoleOf = (ctx, tenantId) => tenantAccess.memberRole(ctx, tenantId);
     this.hub = new StreamHub(dataSource, bus, logger);
-    const live = (this.live = new LiveEvents(this.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }));
-    const passwords = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
-    const rateLimits = new AuthRateLimits({
-      perIpPerMinute: config.rateLimitAuthPerMinute,
-      perAccountPerMinute: config.rateLimitAuthPerAccountPerMinute,
-      redis: bus.redis,
-      prefix: config.redisPrefix,
+    const services = (this.services = buildServices({
+      config,
+      dataSource,
+      transactions,
+      bus,
+      hub: this.hub,
+      tenantAuditLog,
       logger,
-    });
-    const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtl);
-    const services: Services = (this.services = {
-      auth: new AuthService(dataSource, transactions, passwords, accessTokens, rateLimits, {
-        refreshTokenTtl: config.refreshTokenTtl,
-        platformAdminEmails: config.platformAdminEmails,
-        loginThrottle: config.loginThrottle,
-      }),
-      events: new EventService(dataSource, tenantRoleOf),
-      deliveries: new DeliveryService(dataSource, () => this.runtime?.wake()),
-      live,
-      tenants: new TenantService(dataSource, transactions, tenantAccess, tenantAuditLog),
-      memberships: new MembershipService(dataSource, transactions, tenantAccess),
-    });
+      wakeListeners: () => this.runtime?.wake(),
+    }));
+    const live = services.live;
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
     let ws: WebSocketServerHandle | null = null;
@@ -279,7 +257,7 @@ export class Herald {
   liveStats(): { connections: number; subscriptions: number; streams: number } {
     return {
       connections: this.ws?.connectionCount ?? 0,
-      subscriptions: this.live?.size ?? 0,
+      subscriptions: this.services?.live.size ?? 0,
       streams: this.hub?.streamCount ?? 0,
     };
   }
