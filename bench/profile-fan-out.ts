@@ -6,7 +6,7 @@ import { benchRedisPrefix } from './support/bench-herald';
 import { cleanUpAll, onCleanup } from './support/cleanup';
 import { growSubscribers, measureWindow, startFanOutServer, trimSubscribers } from './support/fan-out-rig';
 import { heapCensus, renderCensusDiff } from './support/heap-snapshot-summary';
-import { renderSummary, summariseProfile, type CpuProfile } from './support/cpu-profile-summary';
+import { renderSummary, summariseProfile, type Category, type CpuProfile } from './support/cpu-profile-summary';
 import { LoadClients } from './support/load-clients';
 import { formatNumber } from './support/stats';
 
@@ -15,6 +15,18 @@ Runs Herald's fan-out server under \`node --cpu-prof\`, holds N subscribers of o
 events at the rate for the seconds given, and prints where the server's time went while it
 delivered them (the profile file stays in a temporary directory; its path is printed). With
 \`--heap 1\`, also what the heap gained per idle subscriber (heap snapshots before and after).`;
+
+const on = (stack: readonly string[], ...parts: string[]) => stack.some((frame) => parts.some((part) => frame.includes(part)));
+/** What a fan-out server spends its time on, first match wins (a sample's stack, leaf first). */
+const FAN_OUT_WORK: Category[] = [
+  { name: 'idle', matches: (s) => s[0] === '(idle)' },
+  { name: 'garbage collection', matches: (s) => s[0] === '(garbage collector)' },
+  { name: 'socket writes (ws send: framing, writev)', matches: (s) => on(s, 'ws/lib/sender.js', 'writev') },
+  { name: 'serialising each message (graphql-ws stringifyMessage)', matches: (s) => on(s, 'stringifyMessage') },
+  { name: 'executing the selection per subscriber (graphql execute, scalars)', matches: (s) => on(s, 'graphql/execution/execute.js', 'graphql/execution/values.js', 'mapSourceToResponse', 'graphql-scalars') },
+  { name: 'database and Redis (pg, TypeORM, ioredis)', matches: (s) => on(s, 'pg/', 'pg-protocol/', 'pg-pool/', 'typeorm/', 'ioredis/', 'graphql-redis-subscriptions/') },
+  { name: 'per-subscriber iteration (graphql-ws, mapAsyncIterator, LiveSubscription, promises)', matches: (s) => on(s, 'graphql-ws/', 'mapAsyncIterator', 'src/subscriptions/', 'runMicrotasks') },
+];
 
 function parseArgs(argv: string[]) {
   const options = { subscribers: 1_000, rate: 100, seconds: 5, heap: 0 };
@@ -67,7 +79,7 @@ async function main(): Promise<void> {
   const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
-  process.stdout.write(`${renderSummary(summariseProfile(profile, from, to))}\nProfile: ${path.join(dir, file)}\n`);
+  process.stdout.write(`${renderSummary(summariseProfile(profile, { from, to, categories: FAN_OUT_WORK }))}\nProfile: ${path.join(dir, file)}\n`);
 }
 
 main().then(

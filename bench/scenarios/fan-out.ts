@@ -5,6 +5,7 @@ import {
   growSubscribers,
   measureWindow,
   settledMemory,
+  type MemoryFigures,
   startFanOutServer,
   trimSubscribers,
   type FanOutServer,
@@ -74,7 +75,7 @@ export const fanOut: Scenario = {
 };
 
 async function measureGrid(plan: FanOutPlan, servers: FanOutServer[], clients: LoadClients): Promise<FanOutFigures> {
-  const baseline = {} as Record<ServerKind, { rss: number; heap: number }>;
+  const baseline = {} as Record<ServerKind, MemoryFigures>;
   for (const server of servers) {
     await growSubscribers(server, clients, WARM_UP_SUBSCRIBERS);
     await trimSubscribers(server, clients, 0);
@@ -151,21 +152,22 @@ async function measureCell(plan: FanOutPlan, cell: Cell, run: number, servers: F
 /** Server memory with `subscribers` idle subscribed connections, minus its baseline, per connection. */
 async function memoryPerConnection(
   servers: FanOutServer[],
-  baseline: Record<ServerKind, { rss: number; heap: number }>,
+  baseline: Record<ServerKind, MemoryFigures>,
   subscribers: number,
   held: Record<ServerKind, number>,
 ): Promise<FanOutFigures['memory']> {
-  const rss = {} as Record<ServerKind, number>;
-  const heap = {} as Record<ServerKind, number>;
+  const perConnection = {} as Record<ServerKind, MemoryFigures>;
   for (const server of servers) {
     const now = await settledMemory(server);
-    rss[server.kind] = (now.rss - baseline[server.kind].rss) / server.subscribers;
-    heap[server.kind] = (now.heap - baseline[server.kind].heap) / server.subscribers;
+    const before = baseline[server.kind];
+    const per = (key: keyof MemoryFigures) => (now[key] - before[key]) / server.subscribers;
+    perConnection[server.kind] = { rss: per('rss'), heap: per('heap') };
   }
   process.stdout.write(
-    `  fan-out memory per idle subscribed connection: ${SERVER_ORDER.map((k) => `${k} ${formatNumber(rss[k] / 1024)} KiB`).join(', ')}\n`,
+    `  fan-out memory per idle subscribed connection (RSS / heap): ` +
+      `${SERVER_ORDER.map((k) => `${k} ${formatNumber(perConnection[k].rss / 1024)} / ${formatNumber(perConnection[k].heap / 1024)} KiB`).join(', ')}\n`,
   );
-  return { subscribers, held, rssPerConnection: rss, heapPerConnection: heap };
+  return { subscribers, held, perConnection };
 }
 
 function fdLimits(servers: FanOutServer[], clients: LoadClients): string {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { openFilesLimit, processStats, serveParent } from '../support/bench-child';
+import { openFilesLimit, serveParent, statsAfter } from '../support/bench-child';
 import { publishPaced, referenceEvent, type PublishRequest } from './event-source';
-import type { FanOutServerReady } from './server-contract';
+import type { FanOutServerReady, ServerStats } from './server-contract';
 
 /**
  * The floor of the fan-out bench (a child process): a plain `ws` server that serialises each event
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     {
       setup: () => ({ token: null, tenantId }),
       publish: (request: PublishRequest) => publishPaced(request, 'called', broadcast),
-      stats: (body: { gc?: boolean }) => ({ ...processStats(body), connections: wss.clients.size }),
+      stats: async (body: { gc?: boolean }): Promise<ServerStats> => ({ ...(await statsAfter(body)), connections: wss.clients.size }),
     },
     () => new Promise<void>((resolve) => wss.close(() => resolve())),
   );

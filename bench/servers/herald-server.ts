@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config';
 import { Herald } from '../../src/server';
 import { gql, REGISTER } from '../../test/support/graphql-client';
 import { CREATE_TENANT } from '../../test/support/tenants';
-import { openFilesLimit, processStats, serveParent } from '../support/bench-child';
+import { openFilesLimit, serveParent, statsAfter } from '../support/bench-child';
 import { benchHeraldEnv } from '../support/bench-herald';
 import { waitUntil } from '../support/concurrency';
 import { BENCH_EVENT, publishPaced, type PublishRequest } from './event-source';
@@ -95,9 +95,10 @@ async function main(): Promise<void> {
         global.gc?.();
         return writeHeapSnapshot(path.join(dir, `herald-${Date.now()}.heapsnapshot`));
       },
-      stats: (body: { gc?: boolean }): ServerStats => {
+      stats: async (body: { gc?: boolean }): Promise<ServerStats> => {
+        const stats = await statsAfter(body);
         const live = herald.liveStats();
-        return { ...processStats(body), connections: live.connections, subscriptions: live.subscriptions };
+        return { ...stats, connections: live.connections, subscriptions: live.subscriptions };
       },
     },
     async () => {

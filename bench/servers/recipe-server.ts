@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { JWT_SECRET, REDIS_URL } from '../../test/support/env';
-import { openFilesLimit, processStats, serveParent } from '../support/bench-child';
+import { openFilesLimit, serveParent, statsAfter } from '../support/bench-child';
 import { publishPaced, referenceEvent, type PublishRequest } from './event-source';
 import type { FanOutServerReady, FanOutTarget, ServerStats } from './server-contract';
 
@@ -106,7 +106,11 @@ async function main(): Promise<void> {
     {
       setup,
       publish,
-      stats: (body: { gc?: boolean }): ServerStats => ({ ...processStats(body), connections: wss.clients.size, subscriptions }),
+      stats: async (body: { gc?: boolean }): Promise<ServerStats> => ({
+        ...(await statsAfter(body)),
+        connections: wss.clients.size,
+        subscriptions,
+      }),
     },
     async () => {
       await apollo.stop();

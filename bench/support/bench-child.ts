@@ -23,7 +23,7 @@ type Handlers = Record<string, (body: any) => unknown>;
 export interface ProcessStats {
   /** User + system CPU since the process started, µs. */
   cpuMicros: number;
-  /** Resident set size, bytes (after a full GC when `gc` was asked for and the process has --expose-gc). */
+  /** Resident set size, bytes. */
   rss: number;
   /** V8 heap in use plus memory held outside it by JS objects (Buffers), bytes. */
   heap: number;
@@ -140,15 +140,30 @@ export function serveParent(ready: unknown, handlers: Handlers, onExit: () => Pr
   send({ ready });
 }
 
-/** CPU and memory of this process; with `gc`, the RSS after a full collection (needs --expose-gc). */
-export function processStats(options: { gc?: boolean } = {}): ProcessStats {
-  if (options.gc && global.gc) {
-    global.gc();
-    global.gc();
-  }
+/** CPU and memory of this process now. */
+export function processStats(): ProcessStats {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
-  return { cpuMicros: cpu.user + cpu.system, rss: memory.rss, heap: memory.heapUsed + memory.external };
+  return {
+    cpuMicros: cpu.user + cpu.system,
+    rss: memory.rss,
+    heap: memory.heapUsed + memory.external,
+  };
+}
+
+/**
+ * `processStats()`, or with `gc` (which needs --expose-gc), after three full collections 300 ms
+ * apart: V8 gives pages back to the system in the background after a collection, and RSS read
+ * straight after one still counts them.
+ */
+export async function statsAfter(options: { gc?: boolean } = {}): Promise<ProcessStats> {
+  if (options.gc && global.gc) {
+    for (let i = 0; i < 3; i++) {
+      global.gc();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+  return processStats();
 }
 
 /** This process's soft limit of open files, from /proc (Node has no getrlimit). */

@@ -23,6 +23,12 @@ export interface Share {
   share: number;
 }
 
+/** A kind of work: a sample belongs to the first category whose `matches` accepts its stack (leaf first). */
+export interface Category {
+  name: string;
+  matches: (stack: readonly string[]) => boolean;
+}
+
 export interface ProfileSummary {
   windowMs: number;
   samples: number;
@@ -31,10 +37,15 @@ export interface ProfileSummary {
   selfByFunction: Share[];
   selfByPackage: Share[];
   inclusiveByFunction: Share[];
+  byCategory: Share[];
 }
 
 /** Summarises the samples taken between `from` and `to` (µs, the profiler's monotonic clock; default: all). */
-export function summariseProfile(profile: CpuProfile, from = -Infinity, to = Infinity, top = 25): ProfileSummary {
+export function summariseProfile(
+  profile: CpuProfile,
+  options: { from?: number; to?: number; top?: number; categories?: readonly Category[] } = {},
+): ProfileSummary {
+  const { from = -Infinity, to = Infinity, top = 25, categories = [] } = options;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -42,6 +53,7 @@ export function summariseProfile(profile: CpuProfile, from = -Infinity, to = Inf
   const self = new Map<string, number>();
   const packages = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  const byCategory = new Map<string, number>();
   let time = profile.startTime;
   let counted = 0;
   let idle = 0;
@@ -53,13 +65,10 @@ export function summariseProfile(profile: CpuProfile, from = -Infinity, to = Inf
     if (node.callFrame.functionName === '(idle)') idle++;
     add(self, frameName(node));
     add(packages, packageOf(node));
-    const onStack = new Set<string>();
-    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-      const frame = byId.get(id)!;
-      if (frame.callFrame.functionName.startsWith('(')) continue;
-      onStack.add(frameName(frame));
-    }
-    for (const name of onStack) add(inclusive, name);
+    const stack: string[] = [];
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) stack.push(frameName(byId.get(id)!));
+    for (const name of new Set(stack)) if (!name.startsWith('(')) add(inclusive, name);
+    if (categories.length) add(byCategory, categories.find((c) => c.matches(stack))?.name ?? 'other');
   }
   const shares = (map: Map<string, number>) =>
     [...map]
@@ -75,6 +84,7 @@ export function summariseProfile(profile: CpuProfile, from = -Infinity, to = Inf
     selfByFunction: shares(self),
     selfByPackage: shares(packages),
     inclusiveByFunction: shares(inclusive),
+    byCategory: shares(byCategory),
   };
 }
 
@@ -114,6 +124,7 @@ export function renderSummary(summary: ProfileSummary): string {
   return [
     `Window ${summary.windowMs.toFixed(0)} ms, ${summary.samples} samples, busy ${pct(summary.busy)} of the time.`,
     '',
+    ...(summary.byCategory.length ? list('By kind of work', summary.byCategory) : []),
     ...list('Self time by package', summary.selfByPackage),
     ...list('Self time by function', summary.selfByFunction),
     ...list('Inclusive time (on the stack) by function', summary.inclusiveByFunction),

@@ -178,8 +178,13 @@ export async function trimSubscribers(server: FanOutServer, clients: LoadClients
   server.subscribers = keep === 0 ? 0 : server.subscribers - closed;
 }
 
-/** Server RSS and heap after a full GC, bytes. */
-export async function settledMemory(server: FanOutServer): Promise<{ rss: number; heap: number }> {
+/** Server memory after full GCs, bytes: RSS, and JS heap used + external. */
+export interface MemoryFigures {
+  rss: number;
+  heap: number;
+}
+
+export async function settledMemory(server: FanOutServer): Promise<MemoryFigures> {
   const { rss, heap } = await serverStats(server, true);
   return { rss, heap };
 }
