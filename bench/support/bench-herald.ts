@@ -16,6 +16,39 @@ export interface BenchHerald {
   stop(): Promise<void>;
 }
 
+/** A Redis channel prefix of one bench Herald (or of several instances that share channels). */
+export function benchRedisPrefix(): string {
+  return `herald-bench-${randomBytes(4).toString('hex')}:`;
+}
+
+/**
+ * The configuration of a bench Herald, as environment variables: loopback, a port of its own, logs
+ * off, cheap password hashing, and the auth rate limits lifted (the bench measures other things).
+ * `extra` adds or overrides variables (the fan-out bench raises the WebSocket limits).
+ */
+export function benchHeraldEnv(options: {
+  databaseUrl: string;
+  redisPrefix: string;
+  dataDir: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL,
+    REDIS_PREFIX: options.redisPrefix,
+    JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    PASSWORD_HASH_COST: 'low',
+    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+    RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE: '1000000',
+    DATA_DIR: options.dataDir,
+    ...options.extra,
+  };
+}
+
 /**
  * A Herald in this process on loopback, as the test suite starts one (test/support): a fresh
  * database on the real PostgreSQL, Redis channels under a prefix of its own, logs off, cheap
@@ -25,21 +58,7 @@ export interface BenchHerald {
 export async function startBenchHerald(options: HeraldOptions = {}): Promise<BenchHerald> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'herald-bench-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: db.url,
-    REDIS_URL,
-    REDIS_PREFIX: `herald-bench-${randomBytes(4).toString('hex')}:`,
-    JWT_SECRET,
-    LOG_LEVEL: 'silent',
-    PASSWORD_HASH_COST: 'low',
-    // The bench measures event recording, not the auth rate limits: lift them out of the way.
-    RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-    RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE: '1000000',
-    DATA_DIR: dataDir,
-  });
+  const config = loadConfig(benchHeraldEnv({ databaseUrl: db.url, redisPrefix: benchRedisPrefix(), dataDir }));
   const herald = new Herald(config, options);
   const stop = onCleanup(async () => {
     await herald.stop('bench done');
