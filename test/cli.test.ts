@@ -1,4 +1,6 @@
 import { MIGRATIONS } from '../src/migrations';
+import { TENANT_MIGRATIONS } from '../src/migrations/tenant';
+import { tenantSchemaName } from '../src/db/tenant-database';
 import { defineListener } from '../src/events/listener';
 import { REGISTER } from './support/graphql-client';
 import { createTestDatabase } from './support/database';
@@ -65,6 +67,16 @@ describe('herald migrate', () => {
       expect(await db.query(`SELECT count(*)::int AS n FROM migrations`)).toEqual([{ n: MIGRATIONS.length }]);
       const again = await runCli(['migrate'], { DATABASE_URL: db.url });
       expect(again.stdout).toMatch(/^landlord schema already up to date/);
+
+      // A tenant schema behind the newest tenant migration (as after a release that adds one).
+      const tenantId = '01a21e00-0000-7000-8000-000000000001';
+      await db.query(`INSERT INTO tenants (id, slug, name, status) VALUES ($1, 'cli-tenant', 'CLI', 'ACTIVE')`, [tenantId]);
+      await db.query(`CREATE SCHEMA ${tenantSchemaName(tenantId)}`);
+      const tenants = await runCli(['migrate'], { DATABASE_URL: db.url });
+      expect(tenants).toMatchObject({ code: 0, stderr: '' });
+      expect(tenants.stdout).toMatch(/; 1 tenant schema migrated/);
+      const [row] = await db.query<{ schema_version: string }>(`SELECT schema_version FROM tenants WHERE id = $1`, [tenantId]);
+      expect(Number(row.schema_version)).toBe(Math.max(...TENANT_MIGRATIONS.map((m) => m.version)));
     } finally {
       await db.drop();
     }
