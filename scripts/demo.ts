@@ -1,6 +1,6 @@
 /**
  * `npm run demo [-- --url http://localhost:4000]`: against a running Herald (embedded or not),
- * registers a user, creates a tenant when the server has tenants, subscribes to its events and
+ * registers a user, creates a tenant, subscribes to its events and
  * prints them live as they arrive, then says how to do the same in Sandbox.
  */
 import { randomBytes } from 'node:crypto';
@@ -67,38 +67,25 @@ async function main(): Promise<void> {
     retryAttempts: 0,
   });
 
-  const mutations = await gql(`query Mutations { __type(name: "Mutation") { fields { name } } }`).catch(() => null);
-  const hasTenants = mutations?.__type?.fields?.some((field: { name: string }) => field.name === 'createTenant');
-  if (hasTenants) {
-    const slug = `demo-${randomBytes(3).toString('hex')}`;
-    const { createTenant } = await gql(
-      `mutation CreateTenant($input: CreateTenantInput!) { createTenant(input: $input) { id slug status } }`,
-      { input: { name: 'Demo tenant', slug } },
-      token,
-    );
-    say(`created tenant ${createTenant.slug} (${createTenant.id}), ${createTenant.status}; its events, live:`);
-    await follow(
-      client,
-      `subscription TenantEvents($tenantId: ID!) { tenantEvents(tenantId: $tenantId, after: "0") { seq name payload } }`,
-      { tenantId: createTenant.id },
-      (name) => name === 'tenant.onboarding.completed',
-    );
-  } else {
-    say('createTenant is not on this server yet, so here are your account\'s security events, live,');
-    say('as the demo signs in with a wrong password, then the right one:');
-    const following = follow(client, `subscription MySecurityEvents { securityEvents { seq name payload } }`, {}, (name) => name === 'auth.token.created');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscription is live
-    const login = `mutation Login($input: LoginInput!) { login(input: $input) { accessToken } }`;
-    await gql(login, { input: { email, password: 'not the password' } }).catch(() => undefined);
-    await gql(login, { input: { email, password } });
-    await following;
-  }
+  const slug = `demo-${randomBytes(3).toString('hex')}`;
+  const { createTenant } = await gql(
+    `mutation CreateTenant($input: CreateTenantInput!) { createTenant(input: $input) { id slug status } }`,
+    { input: { name: 'Demo tenant', slug } },
+    token,
+  );
+  say(`created tenant ${createTenant.slug} (${createTenant.id}), ${createTenant.status}; its events, live:`);
+  await follow(
+    client,
+    `subscription TenantEvents($tenantId: ID!) { tenantEvents(tenantId: $tenantId, after: "0") { seq name payload } }`,
+    { tenantId: createTenant.id },
+    (name) => name === 'tenant.onboarding.completed',
+  );
   await client.dispose();
 
   say('');
   say(`Do the same in Apollo Sandbox: open ${url}/graphql, run Register, put its accessToken in the`);
   say('environment variable "accessToken" (Settings > Environment variables), then run');
-  say(hasTenants ? 'CreateTenant and TenantEvents with its id.' : 'MySecurityEvents and Login in another tab.');
+  say('CreateTenant and TenantEvents with its id.');
   say(`Metrics: ${url}/metrics   Events from a shell: npx herald events tail (stop the server first in embedded mode)`);
 }
 

@@ -73,7 +73,7 @@ const INTRODUCTION = `# Welcome to Herald. Pick an operation with the run button
 
 /**
  * The Sandbox's initial document: the main operations of DESIGN.md §6. An operation whose root
- * field this server's schema lacks (createTenant before tenants exist) is shown commented out,
+ * field this server's schema lacks (say, a product that removed tenants) is shown commented out,
  * because one invalid operation would make the whole document fail validation.
  */
 export function sandboxDocument(schema: GraphQLSchema): string {
