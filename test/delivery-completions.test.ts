@@ -72,6 +72,7 @@ function effect(guard: DeliveryGuard, actorId: string) {
 function complete<T>(guard: DeliveryGuard, work: (tx: Tx) => Promise<T>, signal = new AbortController().signal) {
   const actorId = crypto.randomUUID();
   return completions.complete({
+    listener: 'effect',
     guard,
     origin: { actorId, tenantId: null, context: { requestId: `req-${guard.id}`, ip: null, userAgent: 'jest' } },
     signal,

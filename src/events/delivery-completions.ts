@@ -7,11 +7,20 @@ import type { EventOrigin, Tx } from './transactions';
  * checks get slower (subtransaction overflow). It also bounds what one failure can take with it.
  */
 const MAX_BATCH = 32;
+/**
+ * Batches that commit at once, on connections of their own. Works run one after another inside a
+ * batch, so a single lane is bound by round trips; a listener always uses the same lane, so its
+ * completions (which tend to touch the same rows: a counter, a tenant) never run in two of this
+ * instance's batches at once and cannot deadlock each other.
+ */
+const LANES = 4;
 /** Deliveries marked done in one statement, at most. */
 const MAX_MARKS = 500;
 
 /** What `ctx.complete` hands over: the delivery it completes, the run's origin and signal, the work. */
 export interface CompletionRequest<T> {
+  /** The listener's name: its completions share a lane. */
+  listener: string;
   guard: DeliveryGuard;
   origin: EventOrigin;
   signal: AbortSignal;
@@ -19,16 +28,17 @@ export interface CompletionRequest<T> {
 }
 
 /**
- * Completes deliveries in groups (group commit). `complete` calls that arrive while a batch is
- * committing, or in the same turn of the event loop, run together in the next batch: one
- * transaction, one savepoint per work (see runCompletionBatch). One batch runs at a time, so
- * works never wait on each other's locks across batches of this instance, and a batch's size is
- * what arrived while the previous one committed. `markDone` (handlers that never call `complete`)
+ * Completes deliveries in groups (group commit). `complete` calls that arrive while their lane's
+ * batch is committing, or in the same turn of the event loop, run together in the lane's next
+ * batch: one transaction, one savepoint per work (see runCompletionBatch). A batch's size is what
+ * arrived while the previous one ran. `markDone` (handlers that never call `complete`)
  * coalesces the same way into one UPDATE.
  */
+type Lane = { queue: PendingCompletion[]; flushing: boolean };
+
 export class DeliveryCompletions {
-  private queue: PendingCompletion[] = [];
-  private flushing = false;
+  private readonly lanes = Array.from({ length: LANES }, () => ({ queue: [] as PendingCompletion[], flushing: false }));
+  private readonly laneOf = new Map<string, Lane>();
   private marks: { guard: DeliveryGuard; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private marking = false;
 
@@ -39,18 +49,20 @@ export class DeliveryCompletions {
    * error, LeaseLostError, the run's abort reason, or BatchAbandonedError; then nothing of it committed.
    */
   complete<T>(request: CompletionRequest<T>): Promise<T> {
-    const { signal } = request;
+    const { signal, listener, ...rest } = request;
     if (signal.aborted) return Promise.reject(signal.reason);
+    const lane = this.laneFor(listener);
     return new Promise<T>((resolve, reject) => {
       // A run whose time is up while it waits for a batch leaves the queue at once.
       const onAbort = () => {
-        const at = this.queue.indexOf(item);
+        const at = lane.queue.indexOf(item);
         if (at < 0) return; // in a batch already: the batch handles it
-        this.queue.splice(at, 1);
+        lane.queue.splice(at, 1);
         reject(signal.reason);
       };
       const item: PendingCompletion = {
-        ...request,
+        ...rest,
+        signal,
         settle: (outcome) => {
           signal.removeEventListener('abort', onAbort);
           if (outcome.ok) resolve(outcome.value as T);
@@ -58,11 +70,11 @@ export class DeliveryCompletions {
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(item);
-      if (this.flushing) return;
-      this.flushing = true;
+      lane.queue.push(item);
+      if (lane.flushing) return;
+      lane.flushing = true;
       // One turn of the event loop: the runs started by one claim call `complete` together.
-      setImmediate(() => void this.flush());
+      setImmediate(() => void this.flush(lane));
     });
   }
 
@@ -76,9 +88,16 @@ export class DeliveryCompletions {
     });
   }
 
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
+  /** Listeners are spread over the lanes in the order they first complete something. */
+  private laneFor(listener: string): Lane {
+    let lane = this.laneOf.get(listener);
+    if (!lane) this.laneOf.set(listener, (lane = this.lanes[this.laneOf.size % LANES]));
+    return lane;
+  }
+
+  private async flush(lane: Lane): Promise<void> {
+    while (lane.queue.length > 0) {
+      const batch = lane.queue.splice(0, MAX_BATCH);
       try {
         await runCompletionBatch(this.deps, batch);
       } catch (error) {
@@ -86,7 +105,7 @@ export class DeliveryCompletions {
         for (const item of batch) item.settle({ ok: false, error });
       }
     }
-    this.flushing = false;
+    lane.flushing = false;
   }
 
   private async flushMarks(): Promise<void> {
