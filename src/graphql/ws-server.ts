@@ -11,7 +11,11 @@ import type { Services } from '../services';
 import type { Viewer } from '../services/request-context';
 import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
+import { DocumentCache } from './document-cache';
 import { formatError, isExpectedError } from './format-error';
+import { liveSubscribe } from './live-execution';
+import { maskedResult } from './masked-result';
+import { nextFrames } from './next-frames';
 import { prepareWebSocketOperation } from './operation-limits';
 
 /** What a connection keeps between hooks. */
@@ -20,6 +24,9 @@ interface ConnectionState {
   expiryTimer?: NodeJS.Timeout;
   close?: (code: number, reason: string) => void;
 }
+
+/** Distinct operation texts whose parsed document is kept. */
+const DOCUMENT_CACHE_SIZE = 500;
 
 /** Close code when a user opens more connections than allowed. */
 export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
@@ -59,9 +66,13 @@ export function startWebSocketServer(options: {
     return state;
   };
 
+  // Parsed and validated documents by source text: thousands of identical subscriptions share one.
+  const documents = new DocumentCache(DOCUMENT_CACHE_SIZE);
+
   const disposable = useServer<Record<string, unknown> | undefined>(
     {
       schema: options.schema,
+      subscribe: liveSubscribe({ fanOut: services.live.fanOut, logger }) as never,
       isProd: options.production,
       onConnect: async (ctx) => {
         const token = bearerToken(authorizationOf(ctx.connectionParams));
@@ -105,15 +116,18 @@ export function startWebSocketServer(options: {
             }),
           ];
         }
-        return prepareWebSocketOperation(options.schema, payload, options.operations);
+        return prepareWebSocketOperation(options.schema, payload, { ...options.operations, documents });
       },
-      context: (ctx): GraphQLContext => {
+      context: (ctx, id): GraphQLContext => {
         const request = ctx.extra.request;
         const state = stateOf(ctx.extra);
         // Each operation is a trace of its own, under the upgrade request's traceparent if it sent one.
         const traceparent = formatTraceparent(childOf(parseTraceparent(headerOf(request.headers.traceparent))));
         return {
-          connection: { close: (code, reason) => state.close?.(code, reason) },
+          connection: {
+            close: (code, reason) => state.close?.(code, reason),
+            output: nextFrames(ctx.extra.socket, id),
+          },
           requestId: uuidv7(),
           ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
           userAgent: request.headers['user-agent'] ?? null,
@@ -125,10 +139,7 @@ export function startWebSocketServer(options: {
       },
       onNext: (_ctx, id, _payload, _args, result) => {
         if (!result.errors?.length) return;
-        for (const error of result.errors) {
-          if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
-        }
-        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
+        return maskedResult(result, (error) => logger.error({ err: error, subscriptionId: id }, 'subscription error')) as never;
       },
       onError: (_ctx, id, _payload, reported) => {
         const errors = reported.map(withValidationCode);
