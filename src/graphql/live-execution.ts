@@ -77,9 +77,12 @@ export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger
 function resultsOf(source: AsyncIterator<unknown>, map: (item: unknown) => ExecutionResult | Promise<ExecutionResult>): Results {
   const done = { value: undefined, done: true } as const;
   return {
-    async next() {
-      const step = await source.next();
-      return step.done ? done : { value: await map(step.value), done: false };
+    // Promise chains, not async functions: the pending `next` of a live subscription is held for
+    // its whole life, and a suspended async function costs more memory than a callback.
+    next() {
+      return source.next().then((step) =>
+        step.done ? done : Promise.resolve(map(step.value)).then((value) => ({ value, done: false })),
+      );
     },
     async return() {
       await source.return?.();

@@ -76,14 +76,14 @@ export function serveGraphQLWs<State>(
             socket.send(data, (error) => (error ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
+        // Not an async listener: a subscription's handling stays pending while it lives, and an
+        // awaiting listener would keep a suspended frame per subscription for nothing.
         onMessage: (handle) =>
-          socket.on('message', async (data) => {
-            try {
-              await handle(String(data));
-            } catch (error) {
+          socket.on('message', (data) => {
+            handle(String(data)).catch((error: unknown) => {
               console.error('Internal error occurred during message handling. Please check your implementation.', error);
               socket.close(CloseCode.InternalServerError, internalError(error));
-            }
+            });
           }),
       },
       extra,

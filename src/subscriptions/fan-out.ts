@@ -35,6 +35,9 @@ class FanOutGroup {
   ) {}
 
   onEvent(event: EventEnvelope): void {
+    // Only events after the group's position: a reader woken while it was still opening can read
+    // from before the position it then reported to join(), and members replay up to that position.
+    if (!isAfter(event.seq, this.position)) return;
     this.position = event.seq;
     if (!this.spec.accept(event)) return;
     const payload = this.spec.render(event);
@@ -101,4 +104,9 @@ export class FanOut {
   get renderCount(): number {
     return this.counters.renders;
   }
+}
+
+/** a > b for seqs (decimal strings without leading zeros), without parsing them. */
+function isAfter(a: string, b: string): boolean {
+  return a.length > b.length || (a.length === b.length && a > b);
 }

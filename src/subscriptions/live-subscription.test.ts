@@ -128,6 +128,18 @@ describe('LiveSubscription with FanOut', () => {
     expect((await resuming.next()).done).toBe(true);
   });
 
+  it('delivers nothing at or before the position it joined at, even if the stream hands it over', async () => {
+    const fake = fakeHub();
+    fake.setPosition('10');
+    const output = recordingOutput();
+    await subscription(fake.hub).start(new FanOut(fake.hub), { operationKey: 'op', render, output });
+    fake.emit(event(9));
+    fake.emit(event(10));
+    fake.emit(event(11));
+    fake.emit(event(11));
+    expect(output.written).toEqual([render(event(11)).toString()]);
+  });
+
   it('ends a subscriber whose socket holds queueLimit events, and leaves the others alone', async () => {
     const { hub, emit } = fakeHub();
     const fanOut = new FanOut(hub);
