@@ -173,7 +173,8 @@ function targets(cells: Cell[], memory: FanOutFigures['memory'], commitOnly: Rec
   if (largest) {
     const cpu = spread(pairedRatios(...pair(largest, (f) => f.serverCpuMicrosPerMessage)));
     const commitPerMessage = (commitOnly[largest.rate] ?? 0) / largest.held.herald;
-    const fanOutOnly = spread(pairedRatios(...pair(largest, (f) => f.serverCpuMicrosPerMessage - commitPerMessage)));
+    const [heraldCpu, floorCpu] = pair(largest, (f) => f.serverCpuMicrosPerMessage);
+    const fanOutOnly = spread(pairedRatios(heraldCpu.map((micros) => micros - commitPerMessage), floorCpu));
     const p99 = spread(pairedRatios(...pair(largest, (f) => f.p99)));
     const deliveredPct = spread(largest.runs.map((r) => (100 * r.herald.delivered) / r.herald.expected));
     const at = `${largest.held.herald} × 10/s`;
