@@ -254,11 +254,14 @@ export class Herald {
   }
 
   /** Live subscription figures of this instance (metrics, tests). */
-  liveStats(): { connections: number; subscriptions: number; streams: number } {
+  liveStats(): { connections: number; subscriptions: number; streams: number; groups: number; renders: number } {
     return {
       connections: this.ws?.connectionCount ?? 0,
       subscriptions: this.services?.live.size ?? 0,
       streams: this.hub?.streamCount ?? 0,
+      // Subscribers that share a rendering, and events rendered for them (once per group, not per subscriber).
+      groups: this.services?.live.fanOut.groupCount ?? 0,
+      renders: this.services?.live.fanOut.renderCount ?? 0,
     };
   }
 
