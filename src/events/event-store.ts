@@ -2,14 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, NewEvent } from './envelope';
 import { isSecurityEvent, type EventName } from './catalog';
-
-/**
- * Appends are serialised on this advisory lock, held until commit, so `seq` order is commit order:
- * a reader that has seen seq N will never later find a committed event below N. That is what makes
- * `seq` a safe resume cursor. The lock is taken as the last step of a transaction, so it is held
- * only for the commit itself.
- */
-const APPEND_LOCK_KEY = 0x6865726c; // "herl"
+import { APPENDING_LOCK_KEY } from './seq-horizon';
 
 /** Columns selected to build an envelope; `e` is the events table. */
 export const ENVELOPE_COLUMNS =
@@ -47,20 +40,26 @@ export function envelopeOf(row: EventRow): EventEnvelope {
 /**
  * The event store, which is also the outbox. `append` runs inside the caller's transaction: the
  * events and one delivery row per interested listener commit or roll back with the domain rows.
+ *
+ * `seq` is drawn at insert, so it is not commit order; readers read only up to the safe horizon
+ * (src/events/seq-horizon.ts), which needs every append to hold the appending lock (shared)
+ * before it draws a seq.
  */
 export class EventStore {
   constructor(
     /** The names of the listeners that handle an event name. */
     private readonly listenersFor: (name: EventName) => readonly string[],
-    /** The tenants each of these users belongs to now (inside the appending transaction). */
-    private readonly tenantsOf: TenantsOfUsers = async () => new Map(),
+    /**
+     * SQL for the tenants a user belongs to now, as a uuid[] expression of the user id expression
+     * it is given; evaluated inside the append statement, so in the appending transaction.
+     */
+    private readonly tenantsOfUser: TenantsOfUserSql = () => `'{}'::uuid[]`,
   ) {}
 
   async append(manager: EntityManager, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     const ids = events.map(() => uuidv7()); // time-sortable
     const subjects = events.map(subjectOf);
-    const tenants = await this.tenantsOf(manager, [...new Set(subjects.filter((s): s is string => s !== null))]);
     const deliveryEventIds: string[] = [];
     const deliveryListeners: string[] = [];
     events.forEach((event, i) => {
@@ -69,21 +68,23 @@ export class EventStore {
         deliveryListeners.push(listener);
       }
     });
-    // One statement takes the lock, inserts the events and their delivery rows, so the lock is
-    // held for one round trip and the commit rather than three round trips and the commit: every
-    // other append in the database waits that long. The lock comes first: each event row is
-    // built (and its seq drawn) from a join with the lock's materialised row. Rows are inserted in
-    // the order of `events`, so their seq is too.
+    // One statement takes the appending lock, looks up the audiences, inserts the events and their
+    // delivery rows: one round trip. The lock comes first: each event row is built (and its seq
+    // drawn) from a join with the lock's materialised row, so no seq is drawn before the lock is
+    // held. The lock is shared: appends do not wait for each other. Rows are inserted in the order
+    // of `events`, so their seq is too.
     const rows: EventRow[] = await manager.query(
-      `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)),
+      `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1)),
        inserted AS (
          INSERT INTO events (id, name, tenant_id, actor_id, payload, context, subject_user_id, audience_tenant_ids,
                              occurred_at)
          SELECT e.id, e.name, e.tenant_id, e.actor_id, e.payload, e.context, e.subject_user_id,
-                coalesce(string_to_array(e.audience, ',')::uuid[], '{}'), clock_timestamp()
+                CASE WHEN e.subject_user_id IS NULL THEN '{}'::uuid[]
+                     ELSE coalesce(${this.tenantsOfUser('e.subject_user_id')}, '{}'::uuid[]) END,
+                clock_timestamp()
          FROM locked,
-              unnest($2::uuid[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::jsonb[], $10::uuid[], $11::text[])
-                WITH ORDINALITY AS e(id, name, tenant_id, actor_id, payload, context, subject_user_id, audience, position)
+              unnest($2::uuid[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::jsonb[], $10::uuid[])
+                WITH ORDINALITY AS e(id, name, tenant_id, actor_id, payload, context, subject_user_id, position)
          ORDER BY e.position
          RETURNING id, seq::text AS seq, name, tenant_id, actor_id, payload, context, occurred_at, subject_user_id,
                    audience_tenant_ids
@@ -95,7 +96,7 @@ export class EventStore {
        )
        SELECT * FROM inserted`,
       [
-        APPEND_LOCK_KEY,
+        APPENDING_LOCK_KEY,
         ids,
         events.map((e) => e.name),
         events.map((e) => e.tenantId),
@@ -105,8 +106,6 @@ export class EventStore {
         deliveryEventIds,
         deliveryListeners,
         subjects,
-        // unnest cannot take ragged arrays, so each audience travels as a comma-separated string.
-        subjects.map((s) => (s ? (tenants.get(s) ?? []).join(',') || null : null)),
       ],
     );
     // RETURNING itself promises no order.
@@ -114,8 +113,8 @@ export class EventStore {
   }
 }
 
-/** Looks up the tenants of the users that security events are about. */
-export type TenantsOfUsers = (manager: EntityManager, userIds: string[]) => Promise<Map<string, string[]>>;
+/** Builds the SQL expression (uuid[]) for the tenants of the user whose id is `userId` (an SQL expression). */
+export type TenantsOfUserSql = (userId: string) => string;
 
 /** The user a security event is about (its payload's userId), or null. */
 function subjectOf(event: NewEvent): string | null {
