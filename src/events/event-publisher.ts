@@ -33,10 +33,21 @@ export class EventPublisher {
     private readonly options: EventPublisherOptions = {},
   ) {}
 
-  /** Hands freshly committed events on; never throws and never makes the caller wait for Redis. */
+  /**
+   * Hands freshly committed events on; never throws and never makes the caller wait for Redis.
+   * The work (waking local listeners and readers, serialising and publishing) runs from
+   * setImmediate, after the caller's response has been written: a mutation does not pay for it.
+   * Batches still start in commit order, `stop()` waits for them, and if the process dies first,
+   * the sweep publishes what stayed unpublished.
+   */
   committed(events: readonly EventEnvelope[]): void {
-    this.options.onCommitted?.(events);
-    const publishing: Promise<unknown> = this.publishAndMark(events).finally(() => this.inFlight.delete(publishing));
+    const publishing: Promise<unknown> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        this.options.onCommitted?.(events);
+        return this.publishAndMark(events);
+      })
+      .catch((error) => this.logger.warn({ err: error }, 'publication failed; the sweep will retry'))
+      .finally(() => this.inFlight.delete(publishing));
     this.inFlight.add(publishing);
   }
 
