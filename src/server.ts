@@ -158,7 +158,7 @@ export class Herald {
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
-    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql);
+    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, { preparedStatements: !embedded });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,
       instanceName: config.instanceName,

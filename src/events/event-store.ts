@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope, NewEvent } from './envelope';
@@ -54,7 +55,10 @@ export class EventStore {
      * it is given; evaluated inside the append statement, so in the appending transaction.
      */
     private readonly tenantsOfUser: TenantsOfUserSql = () => `'{}'::uuid[]`,
+    private readonly options: EventStoreOptions = {},
   ) {}
+
+  private statementName: string | null = null;
 
   async append(manager: EntityManager, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
@@ -73,7 +77,8 @@ export class EventStore {
     // drawn) from a join with the lock's materialised row, so no seq is drawn before the lock is
     // held. The lock is shared: appends do not wait for each other. Rows are inserted in the order
     // of `events`, so their seq is too.
-    const rows: EventRow[] = await manager.query(
+    const rows: EventRow[] = await this.run(
+      manager,
       `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1)),
        inserted AS (
          INSERT INTO events (id, name, tenant_id, actor_id, payload, context, subject_user_id, audience_tenant_ids,
@@ -111,6 +116,40 @@ export class EventStore {
     // RETURNING itself promises no order.
     return rows.map(envelopeOf).sort((a, b) => compareSeq(a.seq, b.seq));
   }
+
+  /**
+   * Runs the append statement, as a named prepared statement on the transaction's pg client when
+   * allowed: planning the statement cost about as much as executing it (EXPLAIN: 0.5 ms), and a
+   * prepared one is planned once per connection. The name comes from the text, so stores with
+   * different audience SQL on one pool do not clash.
+   */
+  private async run(manager: EntityManager, text: string, values: unknown[]): Promise<EventRow[]> {
+    const client = this.options.preparedStatements ? pgClientOf(manager) : null;
+    if (!client) return manager.query(text, values);
+    this.statementName ??= `herald_append_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    const result = await client.query({ name: this.statementName, text, values });
+    return result.rows;
+  }
+}
+
+interface PgClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: EventRow[] }>;
+}
+
+/** The pg client under a transaction's EntityManager (TypeORM's Postgres query runner), if any. */
+function pgClientOf(manager: EntityManager): PgClient | null {
+  const connection = (manager.queryRunner as { databaseConnection?: unknown } | undefined)?.databaseConnection;
+  return connection && typeof (connection as PgClient).query === 'function' ? (connection as PgClient) : null;
+}
+
+export interface EventStoreOptions {
+  /**
+   * Run the append as a named prepared statement on each connection. Needs connections that keep
+   * their session (not PgBouncer's transaction pooling before 1.21); off for embedded PGlite,
+   * whose one session is shared by every socket connection, so a new pg client would prepare a
+   * name that already exists.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Builds the SQL expression (uuid[]) for the tenants of the user whose id is `userId` (an SQL expression). */
