@@ -82,6 +82,8 @@ it('does not move past an open transaction\'s seq, and delivers both in seq orde
   expect(await hub.read(`tenant:${tenantId}`, '0', null, 10)).toEqual([]);
   expect(BigInt(await hub.horizon.next())).toBeLessThan(BigInt(held.event.seq));
   expect(subscriber.received).toEqual([]);
+  // A horizon that has none to fall back on fails rather than answer 0 (a start from scratch).
+  await expect(new SeqHorizon(dataSource, { maxWaitMs: 100 }).next()).rejects.toThrow(/no safe horizon yet/);
 
   // A horizon asked for while the transaction is open answers as soon as it commits.
   const waiting = new SeqHorizon(dataSource).next();

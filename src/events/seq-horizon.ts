@@ -11,7 +11,11 @@ export const APPENDING_LOCK_KEY = 0x6865726c; // "herl"
 export interface SeqHorizonOptions {
   /** Pause between two looks at the appending transactions a horizon waits for, ms. */
   pollMs?: number;
-  /** Longest one computation waits for them; then it answers the previous horizon, ms. */
+  /**
+   * Longest one computation waits for them, ms; then it answers the previous horizon, or fails if
+   * there is none yet. Only a transaction stuck between its append and its COMMIT takes that long
+   * (e.g. its client's host vanished: PostgreSQL notices with TCP keepalives).
+   */
   maxWaitMs?: number;
 }
 
@@ -52,6 +56,7 @@ export class SeqHorizon {
   private running: Promise<string> | null = null;
   private queued: Promise<string> | null = null;
   private last = 0n;
+  private known = false;
   private sequence: Promise<string> | null = null;
 
   constructor(
@@ -91,7 +96,12 @@ export class SeqHorizon {
     let writers = row.writers;
     const deadline = Date.now() + (this.options.maxWaitMs ?? 5_000);
     while (writers.length > 0) {
-      if (Date.now() > deadline) return this.last.toString(); // still safe; the next call tries again
+      if (Date.now() > deadline) {
+        // An earlier horizon is still safe (the next call tries again); without one, a reader
+        // must not start from 0, which would replay the whole store as new.
+        if (this.known) return this.last.toString();
+        throw new Error(`appending transactions still open after ${this.options.maxWaitMs ?? 5_000} ms: no safe horizon yet`);
+      }
       await sleep(this.options.pollMs ?? 1);
       const [still]: { writers: string[] }[] = await this.dataSource.query(
         `SELECT coalesce(array_agg(l.virtualtransaction), '{}') AS writers FROM pg_locks l
@@ -102,6 +112,7 @@ export class SeqHorizon {
     }
     const horizon = BigInt(row.horizon);
     if (horizon > this.last) this.last = horizon;
+    this.known = true;
     return this.last.toString();
   }
 
