@@ -158,7 +158,9 @@ export class Herald {
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
-    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, { preparedStatements: !embedded });
+    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
+      preparedStatements: !embedded && config.databasePreparedStatements,
+    });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,
       instanceName: config.instanceName,
