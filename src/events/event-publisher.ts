@@ -38,13 +38,14 @@ export class EventPublisher {
 
   /**
    * Hands freshly committed events on; never throws and never makes the caller wait for Redis.
-   * The work (waking local listeners and readers, serialising and publishing) runs from
-   * setImmediate, after the caller's response has been written: a mutation does not pay for it.
-   * Batches still start in commit order, `stop()` waits for them, and if the process dies first,
-   * the sweep publishes what stayed unpublished.
+   * The work (waking local listeners and readers, serialising and publishing) starts two
+   * setImmediate turns later: after the caller's response has been written and after the next
+   * poll of the event loop, so I/O that is ready (other requests, their database answers) goes
+   * first and a mutation does not pay for it. Batches still start in commit order, `stop()` waits
+   * for them, and if the process dies first, the sweep publishes what stayed unpublished.
    */
   committed(events: readonly EventEnvelope[]): void {
-    const publishing: Promise<unknown> = new Promise<void>((resolve) => setImmediate(resolve))
+    const publishing: Promise<unknown> = new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
       .then(() => {
         this.options.onCommitted?.(events);
         return this.publishAndMark(events);
