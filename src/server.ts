@@ -30,7 +30,7 @@ import { StreamHub } from './subscriptions/stream-hub';
 import { TenantDatabase } from './db/tenant-database';
 import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
-import { tenantsOfUsers } from './services/tenant-access';
+import { tenantsOfUserSql } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
 
 export interface HeraldOptions {
@@ -158,7 +158,9 @@ export class Herald {
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
-    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUsers);
+    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
+      preparedStatements: !embedded && config.databasePreparedStatements,
+    });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,
       instanceName: config.instanceName,
