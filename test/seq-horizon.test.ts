@@ -150,3 +150,27 @@ it('shares one computation among readers that ask at the same time, each getting
   expect(BigInt(answers[0])).toBeGreaterThanOrEqual(BigInt(committed.seq));
   expect(BigInt(await first)).toBeLessThanOrEqual(BigInt(answers[0]));
 });
+
+it('a wake-up that arrives while a stream opens does not hand its history to the first subscribers', async () => {
+  const tenantId = crypto.randomUUID();
+  // A long history: reading it from seq 0 takes more than one page.
+  let history: EventEnvelope[] = [];
+  await dataSource.transaction(async (manager) => {
+    history = await store.append(manager, Array.from({ length: 1_200 }, () => deleted(tenantId)));
+  });
+  const hub = new StreamHub(dataSource, bus, logger, 100);
+  // Wake-ups for this stream keep arriving while it opens, as on a busy tenant.
+  const pinging = setInterval(() => void bus.engine.publish(bus.channels.stream(`tenant:${tenantId}`), { seq: '0' }), 1);
+  try {
+    const received: string[] = [];
+    const { position, leave } = await hub.join(`tenant:${tenantId}`, (event) => received.push(event.seq));
+    expect(BigInt(position)).toBeGreaterThanOrEqual(BigInt(history[history.length - 1].seq));
+    const next = await commitOne(tenantId);
+    await waitFor(() => received.includes(next.seq), { what: 'the event committed after joining' });
+    expect(received).toEqual([next.seq]);
+    leave();
+  } finally {
+    clearInterval(pinging);
+    await hub.close();
+  }
+});

@@ -27,6 +27,8 @@ class StreamReader {
   private again = false;
   private subscriptionId: number | null = null;
   private closed = false;
+  /** Until the starting position is known, a wake-up only asks for a read once it is. */
+  private opened = false;
   private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -52,8 +54,13 @@ class StreamReader {
     await settledWithin(subscribing, SUBSCRIBE_WAIT_MS);
     // The horizon, not max(seq): an event below max(seq) may still commit.
     this.position = await this.hub.horizon.next();
+    this.opened = true;
     this.pollTimer = setInterval(() => this.wake(), pollIntervalMs);
     this.pollTimer.unref();
+    if (this.again) {
+      this.again = false;
+      this.wake();
+    }
   }
 
   close(): void {
@@ -64,7 +71,8 @@ class StreamReader {
 
   /** Reads what is new now, or once more after the read under way. */
   wake(): void {
-    if (this.reading) {
+    // A read from position 0 would hand the stream's whole history to its first subscribers.
+    if (this.reading || !this.opened) {
       this.again = true;
       return;
     }
