@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       port: 4000,
       host: '0.0.0.0',
       databaseUrl: undefined,
+      databasePreparedStatements: true,
       redisUrl: undefined,
       redisPrefix: 'herald:',
       smtpUrl: undefined,

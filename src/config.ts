@@ -14,6 +14,11 @@ export interface Config {
   readonly host: string;
   /** PostgreSQL URL; absent means the embedded PGlite database under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * Run the event append as a named prepared statement (PostgreSQL only, never embedded). Turn off
+   * behind a pooler that does not keep sessions, e.g. PgBouncer in transaction mode before 1.21.
+   */
+  readonly databasePreparedStatements: boolean;
   /** Redis URL; absent means an in-process PubSub (one instance only). */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis channel, so several deployments (or test files) can share one Redis. */
@@ -232,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer('PORT', 4000, 0, 65535),
     host: read('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePreparedStatements: boolean('DATABASE_PREPARED_STATEMENTS', true),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: read('REDIS_PREFIX') ?? 'herald:',
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),

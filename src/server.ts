@@ -32,7 +32,7 @@ import { StreamHub } from './subscriptions/stream-hub';
 import { TenantDatabase } from './db/tenant-database';
 import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
-import { tenantsOfUsers } from './services/tenant-access';
+import { tenantsOfUserSql } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
 
 export interface HeraldOptions {
@@ -160,7 +160,9 @@ export class Herald {
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
-    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUsers);
+    const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
+      preparedStatements: !embedded && config.databasePreparedStatements,
+    });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,
       instanceName: config.instanceName,
@@ -265,11 +267,14 @@ export class Herald {
   }
 
   /** Live subscription figures of this instance (metrics, tests). */
-  liveStats(): { connections: number; subscriptions: number; streams: number } {
+  liveStats(): { connections: number; subscriptions: number; streams: number; groups: number; renders: number } {
     return {
       connections: this.ws?.connectionCount ?? 0,
       subscriptions: this.services?.live.size ?? 0,
       streams: this.hub?.streamCount ?? 0,
+      // Subscribers that share a rendering, and events rendered for them (once per group, not per subscriber).
+      groups: this.services?.live.fanOut.groupCount ?? 0,
+      renders: this.services?.live.fanOut.renderCount ?? 0,
     };
   }
 

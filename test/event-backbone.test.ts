@@ -89,7 +89,7 @@ describe('the event store', () => {
     expect(await eventsOf(`rollback-${requestId}`)).toEqual([]);
   });
 
-  it('gives seq in commit order and one delivery row per interested listener', async () => {
+  it('gives seq in append order and one delivery row per interested listener', async () => {
     const auth = await register();
     const listeners = (await deliveriesOf(auth.user.id)).map((d) => d.listener);
     expect(listeners).toEqual(

@@ -4,12 +4,13 @@ import type { EventName } from '../src/events/catalog';
 import type { NewEvent } from '../src/events/envelope';
 import { EventPublisher } from '../src/events/event-publisher';
 import { EventStore } from '../src/events/event-store';
+import { SeqHorizon } from '../src/events/seq-horizon';
 import { createEventBus } from '../src/events/pubsub';
 import { Transactions } from '../src/events/transactions';
 import { createLogger } from '../src/logger';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
-/** The event store on real PostgreSQL: same-transaction recording, delivery rows, seq = commit order. */
+/** The event store on real PostgreSQL: same-transaction recording, delivery rows, gapless reads below the horizon. */
 let db: TestDatabase;
 let dataSource: DataSource;
 const LISTENERS: Partial<Record<EventName, string[]>> = {
@@ -79,15 +80,20 @@ it('records nothing, neither events nor delivery rows, when the unit of work rol
   expect(Number(count)).toBe(0);
 });
 
-it('assigns seq in commit order: a reader never later finds an event below a seq it has seen', async () => {
+it('reads up to the safe horizon only: a reader never later finds an event below a seq it has seen', async () => {
   const tenantId = randomTenant();
+  const horizon = new SeqHorizon(dataSource);
   let writing = true;
   const violations: string[] = [];
   const seen = new Set<string>();
   let cursor = 0n;
   const reader = (async () => {
     while (writing) {
-      const rows = await db.query<{ seq: string }>(`SELECT seq::text AS seq FROM events WHERE tenant_id = $1`, [tenantId]);
+      const upTo = await horizon.next();
+      const rows = await db.query<{ seq: string }>(`SELECT seq::text AS seq FROM events WHERE tenant_id = $1 AND seq <= $2`, [
+        tenantId,
+        upTo,
+      ]);
       const before = cursor;
       for (const { seq } of rows) {
         if (seen.has(seq)) continue;
@@ -97,8 +103,8 @@ it('assigns seq in commit order: a reader never later finds an event below a seq
       }
     }
   })();
-  // Writers hold their transaction open a little after appending, the window in which a seq drawn
-  // before the lock would commit out of order.
+  // Writers hold their transaction open a little after appending: seqs then commit out of order,
+  // and only the horizon keeps the reader from moving past an open one.
   const writer = async () => {
     for (let i = 0; i < 25; i++) {
       await dataSource.transaction(async (manager) => {

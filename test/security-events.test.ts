@@ -157,8 +157,9 @@ describe('securityEvents', () => {
     await waitFor(() => t.herald.liveStats().subscriptions === 1, { what: 'the subscription to start' });
 
     // Stop reading: the kernel buffers fill, the server's writes stall, its queue for us grows.
+    // Events big enough to fill them (several MiB on loopback) before the batches run out.
     (socket as any)._socket.pause();
-    const bigEmail = `${'x'.repeat(200)}@example.com`;
+    const bigEmail = `${'x'.repeat(4000)}@example.com`;
     for (let batch = 0; batch < 10 && t.herald.liveStats().subscriptions > 0; batch++) {
       await t.herald['transactions']!.run({ actorId: null, context: { requestId: null, ip: null, userAgent: null } }, async (tx) => {
         for (let i = 0; i < 500; i++) {

@@ -1,6 +1,6 @@
 import { LOGIN } from './support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
-import { ADD_MEMBER, DELETE_TENANT, REMOVE_MEMBER, createActiveTenant, signUp, type Account } from './support/tenants';
+import { ADD_MEMBER, DELETE_TENANT, REMOVE_MEMBER, UPDATE_TENANT, createActiveTenant, signUp, type Account } from './support/tenants';
 import { waitFor } from './support/wait';
 import { SECURITY_EVENTS, TENANT_EVENTS, connect } from './support/ws-client';
 
@@ -123,6 +123,37 @@ describe('tenantEvents', () => {
     const deleted = await t.gql(DELETE_TENANT, { id: doomed.id }, owner.token);
     expect(deleted.errors).toBeUndefined();
     await waitFor(() => live.completed, { what: 'the subscription to end', timeoutMs: 2_000 });
+    ws.dispose();
+  });
+  it('delivers every event of concurrent mutations once, in seq order, though they commit out of seq order', async () => {
+    const { ws, live } = await subscribe(owner.token, { tenantId: tenant.id });
+    const [{ start }] = await t.db.query<{ start: string }>(`SELECT coalesce(max(seq), 0)::text AS start FROM events`);
+    // 8 clients at once, 5 renames each: their transactions append concurrently (the appending
+    // lock is shared), so commits overtake seqs; the dashboard must still get each once, in order.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, client) => {
+        for (let i = 0; i < 5; i++) {
+          const renamed = await t.gql(UPDATE_TENANT, { id: tenant.id, input: { name: `Renamed ${client}-${i}` } }, owner.token);
+          expect(renamed.errors).toBeUndefined();
+        }
+      }),
+    );
+    const renames = await t.db.query<{ seq: string }>(
+      `SELECT seq::text FROM events WHERE tenant_id = $1 AND name = 'tenant.updated' AND seq > $2 ORDER BY events.seq`,
+      [tenant.id, start],
+    );
+    expect(renames).toHaveLength(40);
+    const last = BigInt(renames[renames.length - 1].seq);
+    await waitFor(() => eventsOf(live).some((e: any) => BigInt(e.seq) >= last), { what: 'the last renaming event' });
+    // Listeners may record more events meanwhile: up to the last one received, the dashboard got
+    // exactly the stream's stored events, in seq order.
+    const received = eventsOf(live).map((e: any) => e.seq).filter((seq: string) => BigInt(seq) > BigInt(start));
+    const stored = await t.db.query<{ seq: string }>(
+      `SELECT seq::text FROM events WHERE (tenant_id = $1 OR $1 = ANY(audience_tenant_ids)) AND seq > $2 AND seq <= $3
+       ORDER BY events.seq`,
+      [tenant.id, start, received[received.length - 1]],
+    );
+    expect(received).toEqual(stored.map((r) => r.seq));
     ws.dispose();
   });
 });

@@ -34,11 +34,24 @@ export function fanOutReport(settings: BenchSettings, plan: FanOutPlan, figures:
   const delivered = (f: WindowFigures) => (100 * f.delivered) / f.expected;
   const ratio = (cell: Cell, kind: ServerKind, pick: (f: WindowFigures) => number) =>
     spread(pairedRatios(column(cell, kind, pick), column(cell, 'floor', pick)));
+  /** Herald's CPU per message without its commit path (measured with no subscriber, same rate and run). */
+  const fanOutOnly = (cell: Cell) => (f: WindowFigures) =>
+    f.serverCpuMicrosPerMessage - (figures.commitOnly[cell.rate] ?? 0) / cell.held.herald;
   const label = (cell: Cell, kind?: ServerKind) => `${kind ? cell.held[kind] : cell.subscribers} × ${cell.rate}/s`;
 
   const delivery: Table = {
     title: 'Delivery: commit → subscriber, CPU per delivered message',
-    columns: ['subscribers × events/s', 'server', 'delivered', 'p50', 'p99', 'server CPU per message', 'server CPU', "clients' CPU"],
+    columns: [
+      'subscribers × events/s',
+      'server',
+      'delivered',
+      'p50',
+      'p99',
+      'server CPU per message',
+      'fan-out only (Herald: less its commit path)',
+      'server CPU',
+      "clients' CPU",
+    ],
     rows: cells.flatMap((cell) =>
       KINDS.map((kind) => [
         label(cell, kind),
@@ -47,6 +60,7 @@ export function fanOutReport(settings: BenchSettings, plan: FanOutPlan, figures:
         ms(spread(column(cell, kind, (f) => f.p50))),
         ms(spread(column(cell, kind, (f) => f.p99))),
         formatSpread(spread(column(cell, kind, (f) => f.serverCpuMicrosPerMessage)), 1, ' µs'),
+        kind === 'herald' ? formatSpread(spread(column(cell, kind, fanOutOnly(cell))), 1, ' µs') : '—',
         formatSpread(spread(column(cell, kind, (f) => f.serverCores)), 2, ' cores'),
         formatSpread(spread(column(cell, kind, (f) => f.clientCores)), 2, ' cores'),
       ]),
@@ -60,7 +74,9 @@ export function fanOutReport(settings: BenchSettings, plan: FanOutPlan, figures:
         Object.entries(figures.commitOnly)
           .map(([rate, micros]) => `${formatNumber(micros / 1000, 2)} ms per committed event at ${rate}/s`)
           .join(' and ') +
-        ` (append, publish, the published_at mark, the listener runtime's wake-up), which the references do not do.`,
+        ` (append, publish, the published_at mark, the listener runtime's wake-up), which the references do not do. ` +
+        `"fan-out only" is Herald's CPU per message less that commit-path figure (same rate, same run) divided by ` +
+        `the subscribers: what delivery alone costs, comparable with the references.`,
       ...closeNotes(cells),
     ],
   };
@@ -70,6 +86,7 @@ export function fanOutReport(settings: BenchSettings, plan: FanOutPlan, figures:
     columns: [
       'subscribers × events/s',
       'CPU/msg Herald',
+      'CPU/msg Herald, fan-out only',
       'CPU/msg recipe',
       'p99 Herald',
       'p99 recipe',
@@ -79,6 +96,7 @@ export function fanOutReport(settings: BenchSettings, plan: FanOutPlan, figures:
     rows: cells.map((cell) => [
       label(cell),
       formatRatio(ratio(cell, 'herald', (f) => f.serverCpuMicrosPerMessage)),
+      formatRatio(spread(pairedRatios(column(cell, 'herald', fanOutOnly(cell)), column(cell, 'floor', (f) => f.serverCpuMicrosPerMessage)))),
       formatRatio(ratio(cell, 'recipe', (f) => f.serverCpuMicrosPerMessage)),
       formatRatio(ratio(cell, 'herald', (f) => f.p99)),
       formatRatio(ratio(cell, 'recipe', (f) => f.p99)),
@@ -117,7 +135,7 @@ export function fanOutReport(settings: BenchSettings, plan: FanOutPlan, figures:
     title: 'Fan-out: N subscribers of one tenant',
     description: description(settings, plan, figures),
     tables: [delivery, ratios, memoryTable],
-    targets: targets(cells, memory),
+    targets: targets(cells, memory, figures.commitOnly),
   };
 }
 
@@ -148,16 +166,19 @@ function description(settings: BenchSettings, plan: FanOutPlan, figures: FanOutF
   ];
 }
 
-function targets(cells: Cell[], memory: FanOutFigures['memory']): TargetCheck[] {
+function targets(cells: Cell[], memory: FanOutFigures['memory'], commitOnly: Record<number, number>): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const slow = cells.filter((c) => c.rate === 10);
   const largest = slow.at(-1);
   if (largest) {
     const cpu = spread(pairedRatios(...pair(largest, (f) => f.serverCpuMicrosPerMessage)));
+    const commitPerMessage = (commitOnly[largest.rate] ?? 0) / largest.held.herald;
+    const [heraldCpu, floorCpu] = pair(largest, (f) => f.serverCpuMicrosPerMessage);
+    const fanOutOnly = spread(pairedRatios(heraldCpu.map((micros) => micros - commitPerMessage), floorCpu));
     const p99 = spread(pairedRatios(...pair(largest, (f) => f.p99)));
     const deliveredPct = spread(largest.runs.map((r) => (100 * r.herald.delivered) / r.herald.expected));
     const at = `${largest.held.herald} × 10/s`;
-    checks.push({ target: `fan-out CPU per delivered message ≤ 2× the floor (${at})`, measured: `${cpu.median.toFixed(2)}×`, met: cpu.median <= 2 });
+    checks.push({ target: `fan-out CPU per delivered message ≤ 2× the floor (${at})`, measured: `${cpu.median.toFixed(2)}× (fan-out only: ${fanOutOnly.median.toFixed(2)}×)`, met: cpu.median <= 2 });
     checks.push({
       target: `5,000 subscribers × 10 events/s: 100 % delivered, p99 ≤ 2× the floor's p99 (measured at ${at})`,
       measured: `${formatNumber(deliveredPct.median)} % delivered, p99 ${p99.median.toFixed(2)}× the floor's`,
@@ -169,9 +190,11 @@ function targets(cells: Cell[], memory: FanOutFigures['memory']): TargetCheck[] 
   checks.push({
     target: `RSS per subscribed connection ≤ 1.5× the floor (${memory.held.herald} subscribers)`,
     measured:
+      (per.floor.rss > 0 ? '' : "floor's RSS figure unusable (≤ 0), ") +
       `${rssRatio.toFixed(2)}× (${formatNumber(per.herald.rss / 1024)} vs ${formatNumber(per.floor.rss / 1024)} KiB); ` +
       `JS heap ${(per.herald.heap / per.floor.heap).toFixed(2)}×`,
-    met: rssRatio <= 1.5,
+    // A floor figure at or below zero (malloc arenas shrank) makes the ratio meaningless, not met.
+    met: per.floor.rss > 0 && rssRatio <= 1.5,
   });
   return checks;
 }

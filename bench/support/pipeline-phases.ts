@@ -34,7 +34,8 @@ export class PipelinePhases {
     private readonly recorder: EffectRecorder,
     private readonly pool: Pool,
   ) {
-    this.unhandled = new Transactions(dataSource, new EventStore(() => UNHANDLED), () => undefined);
+    // Prepared like the server's store (src/server.ts).
+    this.unhandled = new Transactions(dataSource, new EventStore(() => UNHANDLED, undefined, { preparedStatements: true }), () => undefined);
   }
 
   /** Events committed for `seconds` (with back-pressure), until all their listeners are done. */

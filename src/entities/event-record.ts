@@ -7,7 +7,7 @@ export class EventRecord {
   @PrimaryColumn({ type: 'uuid' })
   id: string;
 
-  /** Assigned by the database in commit order (appends serialise on an advisory lock). */
+  /** Drawn at insert, so not commit order; readers stay below the safe horizon (src/events/seq-horizon.ts). */
   @Column({ type: 'bigint', generatedIdentity: 'ALWAYS', generated: 'identity', unique: true })
   seq: string;
 

@@ -18,7 +18,7 @@ export interface EventContext {
 export interface EventEnvelope<N extends EventName = EventName> {
   /** UUIDv7: unique and time-sortable. */
   id: string;
-  /** Position in the store (a bigint as a decimal string); commit order, so it is the resume cursor. */
+  /** Position in the store (a bigint as a decimal string), the resume cursor: readers read up to the safe horizon, so none appears later below one already seen. */
   seq: string;
   /** From the catalog below. */
   name: N;

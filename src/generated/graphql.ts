@@ -297,7 +297,7 @@ export type Query = {
   /** Events per name and deliveries per listener (platform admins). */
   eventStats: EventStats;
   /**
-   * Events in commit order, after the `after` cursor (an event's seq). With `tenantId`, that tenant's
+   * Events in seq order, after the `after` cursor (an event's seq). With `tenantId`, that tenant's
    * events (its members); without, all events (platform admins). `first` is 1 to 200 (default 50).
    */
   events: EventConnection;

@@ -19,6 +19,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { RequestLimits } from '../config';
+import type { DocumentCache } from './document-cache';
 
 /** The code of every error that says a request went over one of the limits. */
 export const LIMIT_EXCEEDED = 'LIMIT_EXCEEDED';
@@ -107,8 +108,10 @@ export function tokenLimitError(query: string, max: number): GraphQLError | null
 export function prepareWebSocketOperation(
   schema: GraphQLSchema,
   payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
-  options: { limits: RequestLimits; introspection: boolean },
+  options: { limits: RequestLimits; introspection: boolean; documents?: DocumentCache },
 ): ExecutionArgs | readonly GraphQLError[] {
+  const cached = options.documents?.get(payload.query);
+  if (cached) return { schema, document: cached, operationName: payload.operationName, variableValues: payload.variables };
   const tooLong = tokenLimitError(payload.query, options.limits.maxTokens);
   if (tooLong) return [tooLong];
   let document;
@@ -127,6 +130,7 @@ export function prepareWebSocketOperation(
   if (errors.length > 0) {
     return options.introspection ? errors : errors.map(withoutSuggestions);
   }
+  options.documents?.set(payload.query, document);
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }
 

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { v7 as uuidv7 } from 'uuid';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/access-tokens';
@@ -11,15 +10,25 @@ import type { Services } from '../services';
 import type { Viewer } from '../services/request-context';
 import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
+import { DocumentCache } from './document-cache';
 import { formatError, isExpectedError } from './format-error';
+import { liveSubscribe } from './live-execution';
+import { maskedResult } from './masked-result';
+import { nextFrames } from './next-frames';
 import { prepareWebSocketOperation } from './operation-limits';
+import { serveGraphQLWs, type ConnectionExtra } from './ws-transport';
 
-/** What a connection keeps between hooks. */
+/** Who a connection is, once authenticated. */
 interface ConnectionState {
   viewer?: Viewer;
-  expiryTimer?: NodeJS.Timeout;
-  close?: (code: number, reason: string) => void;
 }
+type Connection = ConnectionExtra<ConnectionState>;
+
+/** How often token expiries are checked, ms: one timer for all connections, not one each. */
+const EXPIRY_SWEEP_MS = 500;
+
+/** Distinct operation texts whose parsed document is kept. */
+const DOCUMENT_CACHE_SIZE = 500;
 
 /** Close code when a user opens more connections than allowed. */
 export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
@@ -50,24 +59,34 @@ export function startWebSocketServer(options: {
     path: '/graphql',
     maxPayload: options.operations.limits.wsMaxPayloadBytes,
   });
-  const states = new WeakMap<object, ConnectionState>();
   /** Open, authenticated connections by user, to count them and to close a session's. */
-  const byUser = new Map<string, Set<ConnectionState>>();
-  const stateOf = (extra: object) => {
-    let state = states.get(extra);
-    if (!state) states.set(extra, (state = {}));
-    return state;
-  };
+  const byUser = new Map<string, Set<Connection>>();
+  const close = (connection: Connection, code: number, reason: string) => connection.socket.close(code, reason);
+  const expirySweep = setInterval(() => {
+    const now = Date.now();
+    for (const open of byUser.values()) {
+      for (const connection of open) {
+        if (connection.state.viewer!.tokenExpiresAt * 1000 <= now) {
+          close(connection, CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one');
+        }
+      }
+    }
+  }, EXPIRY_SWEEP_MS);
+  expirySweep.unref();
 
-  const disposable = useServer<Record<string, unknown> | undefined>(
+  // Parsed and validated documents by source text: thousands of identical subscriptions share one.
+  const documents = new DocumentCache(DOCUMENT_CACHE_SIZE);
+
+  const disposable = serveGraphQLWs<ConnectionState>(
     {
       schema: options.schema,
+      subscribe: liveSubscribe({ fanOut: services.live.fanOut, logger }) as never,
       isProd: options.production,
       onConnect: async (ctx) => {
         const token = bearerToken(authorizationOf(ctx.connectionParams));
         const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
         if (!viewer) return false; // closes with 4403 Forbidden
-        const open = byUser.get(viewer.userId) ?? new Set<ConnectionState>();
+        const open = byUser.get(viewer.userId) ?? new Set<Connection>();
         if (open.size >= options.limits.maxConnectionsPerUser) {
           ctx.extra.socket.close(
             TOO_MANY_CONNECTIONS_CLOSE_CODE,
@@ -75,24 +94,18 @@ export function startWebSocketServer(options: {
           );
           return false;
         }
-        const state = stateOf(ctx.extra);
-        state.viewer = viewer;
-        state.close = (code, reason) => ctx.extra.socket.close(code, reason);
-        byUser.set(viewer.userId, open.add(state));
-        const msLeft = viewer.tokenExpiresAt * 1000 - Date.now();
-        state.expiryTimer = setTimeout(
-          () => ctx.extra.socket.close(CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one'),
-          Math.max(0, Math.min(msLeft, 2 ** 31 - 1)),
-        );
+        const connection = ctx.extra;
+        connection.state.viewer = viewer;
+        byUser.set(viewer.userId, open.add(connection));
         return true;
       },
       onClose: (ctx) => {
-        const state = stateOf(ctx.extra);
-        clearTimeout(state.expiryTimer);
-        if (state.viewer) {
-          const open = byUser.get(state.viewer.userId);
-          open?.delete(state);
-          if (open?.size === 0) byUser.delete(state.viewer.userId);
+        const connection = ctx.extra;
+        const viewer = connection.state.viewer;
+        if (viewer) {
+          const open = byUser.get(viewer.userId);
+          open?.delete(connection);
+          if (open?.size === 0) byUser.delete(viewer.userId);
         }
       },
       onSubscribe: (ctx, _id, payload) => {
@@ -105,30 +118,29 @@ export function startWebSocketServer(options: {
             }),
           ];
         }
-        return prepareWebSocketOperation(options.schema, payload, options.operations);
+        return prepareWebSocketOperation(options.schema, payload, { ...options.operations, documents });
       },
-      context: (ctx): GraphQLContext => {
-        const request = ctx.extra.request;
-        const state = stateOf(ctx.extra);
+      context: (ctx, id): GraphQLContext => {
+        const connection = ctx.extra;
         // Each operation is a trace of its own, under the upgrade request's traceparent if it sent one.
-        const traceparent = formatTraceparent(childOf(parseTraceparent(headerOf(request.headers.traceparent))));
+        const traceparent = formatTraceparent(childOf(parseTraceparent(connection.traceparent)));
         return {
-          connection: { close: (code, reason) => state.close?.(code, reason) },
+          connection: {
+            close: (code, reason) => close(connection, code, reason),
+            output: nextFrames(connection.socket, id),
+          },
           requestId: uuidv7(),
-          ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
-          userAgent: request.headers['user-agent'] ?? null,
+          ip: connection.ip,
+          userAgent: connection.userAgent,
           traceparent,
-          viewer: state.viewer ?? null,
+          viewer: connection.state.viewer ?? null,
           tokenRejected: false,
           services,
         };
       },
       onNext: (_ctx, id, _payload, _args, result) => {
         if (!result.errors?.length) return;
-        for (const error of result.errors) {
-          if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
-        }
-        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
+        return maskedResult(result, (error) => logger.error({ err: error, subscriptionId: id }, 'subscription error')) as never;
       },
       onError: (_ctx, id, _payload, reported) => {
         const errors = reported.map(withValidationCode);
@@ -139,14 +151,20 @@ export function startWebSocketServer(options: {
       },
     },
     wss,
+    (request) => ({
+      ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
+      userAgent: request.headers['user-agent'] ?? null,
+      traceparent: headerOf(request.headers.traceparent),
+    }),
+    () => ({}),
   );
 
   return {
     /** Closes the connections of a session whose access was revoked. */
     closeSession(sessionId: string, reason: string): void {
       for (const open of byUser.values()) {
-        for (const state of open) {
-          if (state.viewer?.sessionId === sessionId) state.close?.(CloseCode.Forbidden, reason);
+        for (const connection of open) {
+          if (connection.state.viewer?.sessionId === sessionId) close(connection, CloseCode.Forbidden, reason);
         }
       }
     },
@@ -158,6 +176,7 @@ export function startWebSocketServer(options: {
     },
     /** Completes every subscription and closes every socket. */
     async dispose(): Promise<void> {
+      clearInterval(expirySweep);
       await disposable.dispose();
     },
   };

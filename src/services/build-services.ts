@@ -52,7 +52,7 @@ export function buildServices(parts: {
         loginThrottle: config.loginThrottle,
       },
     ),
-    events: new EventService(dataSource, tenantRoleOf),
+    events: new EventService(dataSource, tenantRoleOf, parts.hub.horizon),
     deliveries: new DeliveryService(dataSource, parts.wakeListeners),
     live: new LiveEvents(parts.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }),
     tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog),

@@ -3,6 +3,7 @@ import { BadUserInputError } from '../errors/domain-errors';
 import { isEventName } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
+import type { SeqHorizon } from '../events/seq-horizon';
 import { platformAdmin, signedIn } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
 import type { RequestContext } from './request-context';
@@ -24,11 +25,14 @@ export class EventService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly tenantRoleOf: TenantRoleOf,
+    private readonly horizon: SeqHorizon,
   ) {}
 
   /**
    * Events in seq order after a cursor. A tenant's members read its events, security (`auth.*`)
-   * ones only as OWNER or ADMIN; all events are for platform admins.
+   * ones only as OWNER or ADMIN; all events are for platform admins. Pages end at the safe horizon
+   * (src/events/seq-horizon.ts), so paging by seq skips nothing that commits later; the horizon is
+   * read after the call, so a mutation that answered before it is in it.
    */
   async list(
     ctx: RequestContext,
@@ -49,15 +53,16 @@ export class EventService {
       platformAdmin(ctx);
     }
 
+    const horizon = await this.horizon.next();
     const rows: EventRow[] = await this.dataSource.query(
       `SELECT ${ENVELOPE_COLUMNS} FROM events e
-       WHERE e.seq > $1
+       WHERE e.seq > $1 AND e.seq <= $6
          AND ($2::uuid IS NULL OR e.tenant_id = $2)
          AND ($3::varchar[] IS NULL OR e.name = ANY($3))
          AND ($4 OR e.name NOT LIKE 'auth.%')
        ORDER BY e.seq
        LIMIT $5`,
-      [after, args.tenantId ?? null, names, includeSecurity, size + 1],
+      [after, args.tenantId ?? null, names, includeSecurity, size + 1, horizon],
     );
     return connection(rows.map(envelopeOf), size, (e) => e.seq);
   }

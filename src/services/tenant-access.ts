@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../db/uuid';
 import { Membership, Tenant } from '../entities';
 import { ForbiddenError, NotFoundError } from '../errors/domain-errors';
-import type { TenantsOfUsers } from '../events/event-store';
+import type { TenantsOfUserSql } from '../events/event-store';
 import type { TenantRole } from '../events/catalog';
 import { signedIn } from './access';
 import type { RequestContext } from './request-context';
@@ -86,17 +86,10 @@ export class TenantAccess {
 }
 
 /**
- * For the event store: the live tenants each user belongs to, read in the appending transaction so
- * a security event reaches the dashboards of exactly the tenants its subject belonged to then.
+ * For the event store: the live tenants a user belongs to, evaluated in the append statement (so
+ * in the appending transaction): a security event reaches the dashboards of exactly the tenants
+ * its subject belonged to then.
  */
-export const tenantsOfUsers: TenantsOfUsers = async (manager, userIds) => {
-  if (userIds.length === 0) return new Map();
-  const rows: { user_id: string; tenant_ids: string[] }[] = await manager.query(
-    `SELECT m.user_id, array_agg(m.tenant_id) AS tenant_ids
-     FROM memberships m JOIN tenants t ON t.id = m.tenant_id
-     WHERE m.user_id = ANY($1::uuid[]) AND t.deleted_at IS NULL
-     GROUP BY m.user_id`,
-    [userIds],
-  );
-  return new Map(rows.map((row) => [row.user_id, row.tenant_ids]));
-};
+export const tenantsOfUserSql: TenantsOfUserSql = (userId) =>
+  `ARRAY(SELECT m.tenant_id FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+         WHERE m.user_id = ${userId} AND t.deleted_at IS NULL)`;

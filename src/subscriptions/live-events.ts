@@ -5,13 +5,16 @@ import { signedIn } from '../services/access';
 import type { TenantRoleOf } from '../services/event-service';
 import { numericCursor } from '../services/pagination';
 import type { RequestContext } from '../services/request-context';
-import { LiveSubscription } from './live-subscription';
+import { FanOut } from './fan-out';
+import { LiveSubscription, type FrameOutput } from './live-subscription';
 import type { StreamHub } from './stream-hub';
 import type { StreamKey } from './streams';
 
-/** The WebSocket a subscription runs on, so a subscription can end its connection. */
+/** The WebSocket a subscription runs on: to end the connection, and to write the operation's frames. */
 export interface LiveConnection {
   close(code: number, reason: string): void;
+  /** The operation's `next` messages, written straight to the socket. */
+  readonly output: FrameOutput;
 }
 
 /** Close code for a consumer that cannot keep up (graphql-ws leaves 4xxx for applications). */
@@ -25,16 +28,21 @@ interface OpenSubscription {
 
 /**
  * The live side of the event store: `tenantEvents` and `securityEvents`, authorised when they
- * start and ended when access is revoked.
+ * start and ended when access is revoked. The resolvers return a subscription that is authorised
+ * but not started; the GraphQL layer starts it with how to render its events (live-execution.ts).
  */
 export class LiveEvents {
   private readonly open = new Set<OpenSubscription>();
+  /** Subscribers grouped by what they see and how it is rendered. */
+  readonly fanOut: FanOut;
 
   constructor(
     private readonly hub: StreamHub,
     private readonly tenantRoleOf: TenantRoleOf,
     private readonly limits: { queueLimit: number },
-  ) {}
+  ) {
+    this.fanOut = new FanOut(hub);
+  }
 
   /** A tenant's events for its members; security events only for OWNER and ADMIN. */
   async tenantEvents(
@@ -46,7 +54,9 @@ export class LiveEvents {
     const role = viewer.isPlatformAdmin ? 'OWNER' : await this.tenantRoleOf(ctx, args.tenantId);
     const names = checkedNames(args.names);
     const seesSecurity = role !== 'MEMBER';
-    return this.start(ctx, `tenant:${args.tenantId}`, args.tenantId, args.after, connection, (event) =>
+    // The names come from the operation's arguments, which are in the group key already.
+    const scope = `role:${seesSecurity ? 'sees-security' : 'member'}`;
+    return this.start(ctx, `tenant:${args.tenantId}`, args.tenantId, args.after, connection, scope, (event) =>
       (names === null || names.has(event.name)) && (seesSecurity || !isSecurityEvent(event.name)),
     );
   }
@@ -65,10 +75,11 @@ export class LiveEvents {
       if (!viewer.isPlatformAdmin && (await this.tenantRoleOf(ctx, args.tenantId)) === 'MEMBER') {
         throw new ForbiddenError("Only the tenant's owners and admins see its security events.");
       }
-      return this.start(ctx, `tenant:${args.tenantId}`, args.tenantId, args.after, connection, (e) => isSecurityEvent(e.name));
+      const scope = 'security-events';
+      return this.start(ctx, `tenant:${args.tenantId}`, args.tenantId, args.after, connection, scope, (e) => isSecurityEvent(e.name));
     }
     const stream: StreamKey = viewer.isPlatformAdmin ? 'security' : `user:${viewer.userId}`;
-    return this.start(ctx, stream, null, args.after, connection, () => true);
+    return this.start(ctx, stream, null, args.after, connection, 'security-events', () => true);
   }
 
   /** Ends a user's subscriptions to a tenant (removed from it), on this instance. */
@@ -92,28 +103,32 @@ export class LiveEvents {
     return this.open.size;
   }
 
-  private async start(
+  private start(
     ctx: RequestContext,
     stream: StreamKey,
     tenantId: string | null,
     after: string | null | undefined,
     connection: LiveConnection,
+    scope: string,
     accept: (event: EventEnvelope) => boolean,
-  ): Promise<LiveSubscription> {
+  ): LiveSubscription {
     const entry = { userId: ctx.viewer!.userId, tenantId } as OpenSubscription;
-    entry.subscription = await LiveSubscription.open(this.hub, {
+    // The platform-admin flag is in the scope too: nothing rendered may differ by viewer kind.
+    const viewerKind = ctx.viewer!.isPlatformAdmin ? 'platform-admin' : 'user';
+    entry.subscription = new LiveSubscription(this.hub, {
       stream,
       after: numericCursor('after', after),
       accept,
+      scope: `${scope};${viewerKind}`,
       queueLimit: this.limits.queueLimit,
       onOverflow: (queued) =>
         connection.close(
           SLOW_CONSUMER_CLOSE_CODE,
           `Too slow: ${queued} events waiting. Reconnect and resume with after = the last seq received.`,
         ),
+      onStart: () => this.open.add(entry),
       onEnd: () => this.open.delete(entry),
     });
-    this.open.add(entry);
     return entry.subscription;
   }
 }

@@ -1,9 +1,18 @@
 import type { EventEnvelope } from '../events/envelope';
+import type { FanOut, GroupMember, RenderPayload } from './fan-out';
 import type { StreamHub } from './stream-hub';
 import type { StreamKey } from './streams';
 
-/** What a subscription yields: an event, or the notice that access ended (the resolver raises it). */
+/** What a subscription yields: a replayed event, or the notice that access ended (the resolver raises it). */
 export type LiveItem = EventEnvelope | { revoked: string };
+
+/** Where a subscription's live `next` messages go: straight to its socket, its id spliced in. */
+export interface FrameOutput {
+  /** Sends `{"id":…,"type":"next","payload":<payload>}`. */
+  write(payload: Buffer): void;
+  /** Bytes the socket has not yet handed to the operating system. */
+  readonly bufferedAmount: number;
+}
 
 export interface LiveSubscriptionOptions {
   stream: StreamKey;
@@ -11,99 +20,141 @@ export interface LiveSubscriptionOptions {
   after: string | null;
   /** Which of the stream's events this subscriber may and wants to see. */
   accept: (event: EventEnvelope) => boolean;
-  /** Live events buffered at most; beyond that the consumer is too slow and `onOverflow` runs. */
+  /**
+   * What decides `accept` besides the operation's arguments (e.g. whether the role sees security
+   * events): part of the group key, so only subscribers who see the same events share a group.
+   */
+  scope: string;
+  /** Events waiting at most; beyond that the consumer is too slow and `onOverflow` runs. */
   queueLimit: number;
   onOverflow: (queued: number) => void;
+  /** Runs once the subscription is live (joined its group). */
+  onStart?: () => void;
   /** Runs once when the subscription ends, whatever ended it. */
   onEnd?: () => void;
 }
 
+/** How the GraphQL layer renders and delivers this subscription's events (see graphql/live-execution). */
+export interface LiveRendering {
+  /** Identifies the operation (document, operation name, variables) within the group key. */
+  operationKey: string;
+  render: RenderPayload;
+  output: FrameOutput;
+}
+
 const REPLAY_PAGE = 200;
+const DONE: IteratorResult<LiveItem> = { value: undefined, done: true };
 
 /**
- * One subscription's events: first the stored ones after `after` (read page by page as the
- * consumer pulls, so a long replay costs no memory), then live ones. Live events that arrive
- * during the replay wait in the queue, and the replay stops at the position where live delivery
- * began, so the switch has no gap and no duplicate. An AsyncIterator written out (not an async
- * generator) so that `return()` takes effect at once, even while `next()` waits.
+ * One subscriber. Live events come from its group's shared rendering and are written straight to
+ * the socket; the iterator only yields what goes through the per-subscriber (masked) path: stored
+ * events replayed after `after`, page by page as the consumer pulls, then the revocation notice.
+ * Live frames that arrive during the replay wait in a bounded backlog, and the replay stops at the
+ * group's position when the subscriber joined, so the switch has no gap and no duplicate. An
+ * AsyncIterator written out (not an async generator) so that `return()` takes effect at once.
  */
-export class LiveSubscription implements AsyncIterableIterator<LiveItem> {
-  private readonly live: LiveItem[] = [];
-  private replayed: EventEnvelope[] = [];
+export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupMember {
+  private replaying: boolean;
   private replayCursor: string | null;
   private replayUpTo = '0';
+  private replayed: EventEnvelope[] = [];
+  private backlog: Buffer[] = [];
+  private notice: { revoked: string } | null = null;
   private waiting: ((result: IteratorResult<LiveItem>) => void) | null = null;
+  private output: FrameOutput | null = null;
   private done = false;
   private leave: () => void = () => undefined;
 
-  private constructor(
+  constructor(
     private readonly hub: StreamHub,
     private readonly options: LiveSubscriptionOptions,
   ) {
     this.replayCursor = options.after;
+    this.replaying = options.after !== null;
   }
 
-  static async open(hub: StreamHub, options: LiveSubscriptionOptions): Promise<LiveSubscription> {
-    const subscription = new LiveSubscription(hub, options);
-    const { position, leave } = await hub.join(options.stream, (event) => subscription.push(event));
-    subscription.leave = leave;
-    subscription.replayUpTo = position;
-    if (subscription.replayCursor !== null && BigInt(subscription.replayCursor) >= BigInt(position)) {
-      subscription.replayCursor = null; // nothing stored to replay
+  /** Joins the group of subscribers rendered alike; live delivery begins. */
+  async start(fanOut: FanOut, rendering: LiveRendering): Promise<void> {
+    const { stream, scope, accept } = this.options;
+    this.output = rendering.output;
+    const key = JSON.stringify([stream, scope, rendering.operationKey]);
+    const { position, leave } = await fanOut.join({ key, stream, accept, render: rendering.render }, this);
+    this.leave = leave;
+    if (this.done) return leave(); // ended while joining
+    this.replayUpTo = position;
+    if (this.replayCursor !== null && BigInt(this.replayCursor) >= BigInt(position)) {
+      this.replayCursor = null; // nothing stored to replay
     }
-    return subscription;
+    this.options.onStart?.();
+  }
+
+  /** A live event of the group, rendered: sent now, or after the replay. */
+  deliver(payload: Buffer): void {
+    if (this.done) return;
+    if (this.replaying) {
+      this.backlog.push(payload);
+      if (this.backlog.length > this.options.queueLimit) this.overflow(this.backlog.length);
+      return;
+    }
+    const output = this.output!;
+    // Bytes waiting in the socket, in events of this size: the same bound as a queue of events.
+    const waiting = Math.floor(output.bufferedAmount / (payload.length + 40));
+    if (waiting >= this.options.queueLimit) return this.overflow(waiting + 1);
+    output.write(payload);
   }
 
   /** Ends the subscription with a notice the client receives as an error, then completes. */
   revoke(reason: string): void {
-    if (this.done) return;
-    const notice = { revoked: reason };
-    if (this.waiting && this.replayCursor === null && this.replayed.length === 0) {
+    if (this.done || this.notice) return;
+    this.notice = { revoked: reason };
+    this.leave();
+    this.replayCursor = null;
+    this.replayed = [];
+    this.backlog = [];
+    if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
-      resolve({ value: notice, done: false });
+      resolve({ value: this.notice, done: false });
       void this.return();
-    } else {
-      this.live.push(notice); // next() ends the subscription after handing it out
-      this.leave();
-    }
-  }
-
-  private push(event: EventEnvelope): void {
-    if (this.options.accept(event)) this.enqueue(event);
-  }
-
-  private enqueue(item: LiveItem): void {
-    if (this.done) return;
-    if (this.waiting && this.replayCursor === null && this.replayed.length === 0) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve({ value: item, done: false });
-      return;
-    }
-    this.live.push(item);
-    if (this.live.length > this.options.queueLimit) {
-      const queued = this.live.length;
-      void this.return();
-      this.options.onOverflow(queued);
     }
   }
 
   async next(): Promise<IteratorResult<LiveItem>> {
-    if (this.done) return { value: undefined, done: true };
-    if (this.replayed.length === 0 && this.replayCursor !== null) await this.readReplayPage();
-    const item = this.replayed.shift() ?? (this.replayCursor === null ? this.live.shift() : undefined);
-    if (item && 'revoked' in item) void this.return(); // the notice is the last item
-    if (item) return { value: item, done: false };
-    if (this.replayCursor !== null) return this.next();
-    if (this.done) return { value: undefined, done: true };
+    if (this.done) return DONE;
+    if (this.replaying && !this.notice) {
+      if (this.replayed.length === 0 && this.replayCursor !== null) await this.readReplayPage();
+      const item = this.replayed.shift();
+      if (item) return { value: item, done: false };
+      if (this.replayCursor !== null) return this.next();
+      this.goLive();
+    }
+    if (this.notice) {
+      const notice = this.notice;
+      void this.return(); // the notice is the last item
+      return { value: notice, done: false };
+    }
+    if (this.done) return DONE;
     return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** The replay reached the group's position: what arrived meanwhile goes out first. */
+  private goLive(): void {
+    this.replaying = false;
+    const backlog = this.backlog;
+    this.backlog = [];
+    for (const payload of backlog) this.deliver(payload);
   }
 
   private async readReplayPage(): Promise<void> {
     const page = await this.hub.read(this.options.stream, this.replayCursor!, this.replayUpTo, REPLAY_PAGE);
+    if (this.replayCursor === null) return; // revoked meanwhile
     this.replayCursor = page.length < REPLAY_PAGE ? null : page[page.length - 1].seq;
     this.replayed = page.filter(this.options.accept);
+  }
+
+  private overflow(queued: number): void {
+    void this.return();
+    this.options.onOverflow(queued);
   }
 
   async return(): Promise<IteratorResult<LiveItem>> {
@@ -111,12 +162,12 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem> {
       this.done = true;
       this.leave();
       this.options.onEnd?.();
-      this.live.length = 0;
+      this.backlog = [];
       this.replayed = [];
-      this.waiting?.({ value: undefined, done: true });
+      this.waiting?.(DONE);
       this.waiting = null;
     }
-    return { value: undefined, done: true };
+    return DONE;
   }
 
   async throw(error: unknown): Promise<IteratorResult<LiveItem>> {

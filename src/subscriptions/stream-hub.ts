@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
 import type { EventBus } from '../events/pubsub';
+import { SeqHorizon } from '../events/seq-horizon';
 import type { Logger } from '../logger';
 import { streamCondition, type StreamKey } from './streams';
 
@@ -14,9 +15,10 @@ const SUBSCRIBE_WAIT_MS = 1_000;
 
 /**
  * One reader per stream per instance, shared by every local subscriber of that stream. A pub/sub
- * message only wakes the reader; the reader then reads the store after the last seq it saw. Because
- * `seq` is commit order, this is gapless and in order whatever order messages arrive in, from
- * whichever instance, and a lost message is made up for by the next one or by the poll.
+ * message only wakes the reader; the reader then reads the store after the last seq it saw, up to
+ * the safe horizon (src/events/seq-horizon.ts: no event can appear later at or below it). So this
+ * is gapless and in order whatever order messages arrive in, from whichever instance, and a lost
+ * message is made up for by the next one or by the poll.
  */
 class StreamReader {
   readonly listeners = new Set<StreamListener>();
@@ -25,6 +27,8 @@ class StreamReader {
   private again = false;
   private subscriptionId: number | null = null;
   private closed = false;
+  /** Until the starting position is known, a wake-up only asks for a read once it is. */
+  private opened = false;
   private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -48,10 +52,15 @@ class StreamReader {
       },
     );
     await settledWithin(subscribing, SUBSCRIBE_WAIT_MS);
-    const [{ max }] = await this.hub.dataSource.query(`SELECT coalesce(max(seq), 0)::text AS max FROM events`);
-    this.position = max;
+    // The horizon, not max(seq): an event below max(seq) may still commit.
+    this.position = await this.hub.horizon.next();
+    this.opened = true;
     this.pollTimer = setInterval(() => this.wake(), pollIntervalMs);
     this.pollTimer.unref();
+    if (this.again) {
+      this.again = false;
+      this.wake();
+    }
   }
 
   close(): void {
@@ -62,7 +71,8 @@ class StreamReader {
 
   /** Reads what is new now, or once more after the read under way. */
   wake(): void {
-    if (this.reading) {
+    // A read from position 0 would hand the stream's whole history to its first subscribers.
+    if (this.reading || !this.opened) {
       this.again = true;
       return;
     }
@@ -78,13 +88,18 @@ class StreamReader {
   }
 
   private async readNew(): Promise<void> {
+    const horizon = await this.hub.horizon.next();
     for (;;) {
-      const events = await this.hub.read(this.key, this.position, null, PAGE);
+      const events = await this.hub.read(this.key, this.position, horizon, PAGE);
       for (const event of events) {
         this.position = event.seq;
         for (const listener of this.listeners) listener(event);
       }
-      if (events.length < PAGE) return;
+      if (events.length < PAGE) {
+        // Everything of this stream up to the horizon is delivered: start there next time.
+        if (BigInt(horizon) > BigInt(this.position)) this.position = horizon;
+        return;
+      }
     }
   }
 }
@@ -98,6 +113,8 @@ export class StreamHub {
     readonly bus: EventBus,
     readonly logger: Logger,
     private readonly pollIntervalMs = 2_000,
+    /** Bounds every read; one per instance, so one computation serves all streams' wake-ups. */
+    readonly horizon: SeqHorizon = new SeqHorizon(dataSource),
   ) {}
 
   /**
@@ -129,12 +146,16 @@ export class StreamHub {
     };
   }
 
-  /** A page of the stream's stored events with after < seq (≤ upTo when given), in seq order. */
+  /**
+   * A page of the stream's stored events with after < seq ≤ upTo, in seq order. `upTo` must be a
+   * safe horizon (a join's `position` is one); null reads up to a fresh one.
+   */
   async read(key: StreamKey, after: string, upTo: string | null, limit: number): Promise<EventEnvelope[]> {
+    upTo ??= await this.horizon.next();
     const condition = streamCondition(key, 2);
     const rows: EventRow[] = await this.dataSource.query(
       `SELECT ${ENVELOPE_COLUMNS} FROM events e
-       WHERE e.seq > $1 AND ${condition.sql} AND ($3::bigint IS NULL OR e.seq <= $3)
+       WHERE e.seq > $1 AND ${condition.sql} AND e.seq <= $3
        ORDER BY e.seq LIMIT $4`,
       [after, condition.value, upTo, limit],
     );

@@ -2,6 +2,7 @@ import type { Config } from '../../config';
 import { isEventName } from '../../events/catalog';
 import type { EventEnvelope } from '../../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../../events/event-store';
+import { SeqHorizon } from '../../events/seq-horizon';
 import type { Logger } from '../../logger';
 import { openDatabase } from '../cli-database';
 import { CliError } from '../cli-error';
@@ -20,8 +21,9 @@ export interface TailArgs {
 
 /**
  * `herald events tail`: prints events as they are committed, read from the event store itself.
- * `seq` follows commit order (src/events/event-store.ts), so polling `seq > cursor` misses nothing
- * and repeats nothing, and `--after <seq>` resumes exactly where an earlier tail stopped.
+ * Each poll reads up to the safe horizon (src/events/seq-horizon.ts: nothing commits later at or
+ * below it), so polling `seq > cursor` misses nothing and repeats nothing, and `--after <seq>`
+ * resumes exactly where an earlier tail stopped.
  * Runs until `signal` aborts (Ctrl-C), then says how to resume.
  */
 export async function tailEventsCommand(
@@ -41,12 +43,13 @@ export async function tailEventsCommand(
 
   const db = await openDatabase(config, logger);
   try {
-    let cursor = args.after ?? (await newestSeq(db.dataSource));
+    const horizon = new SeqHorizon(db.dataSource);
+    let cursor = args.after ?? (await horizon.next());
     err.write(`tailing events after seq ${cursor} in ${db.where} (Ctrl-C to stop)\n`);
     while (!signal.aborted) {
-      // Everything up to the newest seq is committed (seq is commit order), so reading up to it
-      // and then moving the cursor there skips nothing, even events the filter leaves out.
-      const newest = await newestSeq(db.dataSource);
+      // Everything up to the horizon has committed or rolled back, so reading up to it and then
+      // moving the cursor there skips nothing, even events the filter leaves out.
+      const newest = await horizon.next();
       const rows: EventRow[] = await db.dataSource.query(
         `SELECT ${ENVELOPE_COLUMNS} FROM events e
          WHERE e.seq > $1 AND e.seq <= $2
@@ -65,11 +68,6 @@ export async function tailEventsCommand(
   } finally {
     await db.close();
   }
-}
-
-async function newestSeq(dataSource: import('typeorm').DataSource): Promise<string> {
-  const [{ max }]: { max: string | null }[] = await dataSource.query(`SELECT max(seq)::text AS max FROM events`);
-  return max ?? '0';
 }
 
 function format(event: EventEnvelope, json: boolean): string {

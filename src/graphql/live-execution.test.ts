@@ -1,0 +1,71 @@
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { parse } from 'graphql';
+import type { Logger } from '../logger';
+import { loadTypeDefs } from '../schema/load';
+import { sharedRendering } from './live-execution';
+import { OperationKeys } from './operation-key';
+import { createResolvers } from './resolvers';
+
+const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
+const document = parse(`subscription($tenantId: ID!, $after: String) {
+  tenantEvents(tenantId: $tenantId, after: $after) { id seq name occurredAt payload }
+}`);
+const event = {
+  id: 'e1',
+  seq: '7',
+  name: 'tenant.updated',
+  tenantId: 't',
+  actorId: null,
+  payload: { tenantId: 't' },
+  occurredAt: '2026-11-27T17:00:00.000Z',
+  subjectUserId: null,
+  audienceTenantIds: [],
+};
+
+function renderingWith(logger: Pick<Logger, 'error'>) {
+  const ctx = { requestId: 'r', ip: '10.0.0.1', userAgent: 'ua', viewer: { userId: 'u' }, services: {} } as never;
+  return sharedRendering({ schema, document, variableValues: { tenantId: 't' } }, ctx, logger as Logger);
+}
+
+describe('sharedRendering', () => {
+  it("renders the event as the `next` payload graphql-ws would send", () => {
+    const rendered = JSON.parse(renderingWith({ error: jest.fn() })(event as never).toString());
+    expect(rendered).toEqual({
+      data: { tenantEvents: { id: 'e1', seq: '7', name: 'tenant.updated', occurredAt: '2026-11-27T17:00:00.000Z', payload: { tenantId: 't' } } },
+    });
+  });
+
+  it('masks an error raised inside the shared execution, and logs it once', () => {
+    const error = jest.fn();
+    const broken = { ...event, name: null, occurredAt: 'SELECT * FROM secrets' };
+    const text = renderingWith({ error })(broken as never).toString();
+    expect(JSON.parse(text)).toEqual({
+      data: null,
+      errors: [{ message: 'Internal server error', path: ['tenantEvents', expect.any(String)], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    expect(text).not.toMatch(/SELECT|null for non-nullable|DateTime/);
+    expect(error).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('OperationKeys', () => {
+  const keys = new OperationKeys();
+  it('leaves out a variable used only as the root field `after`, so resuming subscribers share a group', () => {
+    const a = keys.keyOf({ document, variableValues: { tenantId: 't', after: '5' } });
+    expect(keys.keyOf({ document, variableValues: { tenantId: 't', after: null } })).toBe(a);
+    expect(keys.keyOf({ document, variableValues: { tenantId: 'other' } })).not.toBe(a);
+  });
+
+  it('keeps a variable that is used elsewhere too', () => {
+    const selecting = parse(`subscription($t: ID!, $after: String) {
+      tenantEvents(tenantId: $t, after: $after) { seq @include(if: true) id @skip(if: false) } x: securityEvents(after: $after) { id }
+    }`);
+    const alsoInField = parse(`subscription($t: ID!, $a: String) { tenantEvents(tenantId: $t, after: $a, names: [$a]) { id } }`);
+    expect(keys.keyOf({ document: selecting, variableValues: { t: 't', after: '1' } })).toBe(
+      keys.keyOf({ document: selecting, variableValues: { t: 't', after: '2' } }),
+    );
+    expect(keys.keyOf({ document: alsoInField, variableValues: { t: 't', a: '1' } })).not.toBe(
+      keys.keyOf({ document: alsoInField, variableValues: { t: 't', a: '2' } }),
+    );
+  });
+});

@@ -1,0 +1,99 @@
+import { createSourceEventStream, execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Logger } from '../logger';
+import type { FanOut, RenderPayload } from '../subscriptions/fan-out';
+import { LiveSubscription } from '../subscriptions/live-subscription';
+import type { GraphQLContext } from './context';
+import { maskedResult } from './masked-result';
+import { OperationKeys } from './operation-key';
+
+type Results = AsyncIterableIterator<ExecutionResult> & {
+  return(): Promise<IteratorResult<ExecutionResult>>;
+  throw(error: unknown): Promise<IteratorResult<ExecutionResult>>;
+};
+
+/**
+ * graphql-ws's `subscribe`: authorises through the subscription's own resolver (graphql's
+ * createSourceEventStream), then hands a live subscription to its group, which executes each
+ * event once for every subscriber with the same operation and scope and writes the bytes to their
+ * sockets. What graphql-ws iterates carries only the per-subscriber part: the replay after `after`
+ * and the revocation notice, each executed for this subscriber alone, masked in `onNext`.
+ */
+export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
+  const operationKeys = new OperationKeys();
+
+  return async (args: ExecutionArgs): Promise<Results | ExecutionResult> => {
+    const source = await createSourceEventStream(args);
+    if (!(source instanceof LiveSubscription)) {
+      if (!(Symbol.asyncIterator in source)) return source; // errors, e.g. FORBIDDEN
+      return resultsOf(source[Symbol.asyncIterator](), (item) => execute({ ...args, rootValue: item }));
+    }
+    const ctx = args.contextValue as GraphQLContext;
+    await source.start(options.fanOut, {
+      operationKey: operationKeys.keyOf(args),
+      render: sharedRendering(args, ctx, options.logger),
+      output: ctx.connection!.output,
+    });
+    return resultsOf(source, (item) => execute({ ...args, rootValue: item }));
+  };
+}
+
+/**
+ * How a group renders an event: one `execute` and one JSON serialisation for all its members.
+ * The context has no viewer and no connection, so no field can render one subscriber's data for
+ * another; the Event type's fields read nothing from the context. A field that needs the viewer
+ * must add what it reads to the group key (live-events.ts `scope`) and to this context.
+ */
+export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger: Logger): RenderPayload {
+  const contextValue: GraphQLContext = {
+    requestId: ctx.requestId,
+    ip: null,
+    userAgent: null,
+    traceparent: null,
+    viewer: null,
+    tokenRejected: false,
+    connection: null,
+    services: ctx.services,
+  };
+  const shared = { schema: args.schema, document: args.document, operationName: args.operationName, variableValues: args.variableValues, contextValue };
+  const logUnexpected = (error: GraphQLError) => logger.error({ err: error, shared: true }, 'subscription error');
+  return (event) => {
+    let result: ExecutionResult;
+    try {
+      const executed = execute({ ...shared, rootValue: event });
+      // Members get the bytes in the stream's order, so the rendering must not wait.
+      if (executed instanceof Promise) {
+        executed.catch(() => undefined);
+        throw new Error('A live subscription field resolved asynchronously.');
+      }
+      result = executed;
+    } catch (error) {
+      result = { data: null, errors: [new GraphQLError('Rendering a live event failed', { originalError: error as Error })] };
+    }
+    return Buffer.from(JSON.stringify(maskedResult(result, logUnexpected)));
+  };
+}
+
+/** Maps a source's items to results, with `return()` that takes effect at once. */
+function resultsOf(source: AsyncIterator<unknown>, map: (item: unknown) => ExecutionResult | Promise<ExecutionResult>): Results {
+  const done = { value: undefined, done: true } as const;
+  return {
+    // Promise chains, not async functions: the pending `next` of a live subscription is held for
+    // its whole life, and a suspended async function costs more memory than a callback.
+    next() {
+      return source.next().then((step) =>
+        step.done ? done : Promise.resolve(map(step.value)).then((value) => ({ value, done: false })),
+      );
+    },
+    async return() {
+      await source.return?.();
+      return done;
+    },
+    async throw(error: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
