@@ -263,7 +263,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: read('DATA_DIR') ?? '.herald',
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     listeners: Object.freeze({
-      concurrency: integer('LISTENER_CONCURRENCY', 8, 1, 256),
+      concurrency: integer('LISTENER_CONCURRENCY', 32, 1, 256),
       pollIntervalMs: integer('LISTENER_POLL_MS', 1_000, 10, 60_000),
       leaseMs: integer('LISTENER_LEASE_MS', 120_000, 1_000, 3_600_000),
     }),

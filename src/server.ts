@@ -6,6 +6,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
+import { DeliveryCompletions } from './events/delivery-completions';
+import type { EventEnvelope } from './events/envelope';
 import { EventPublisher } from './events/event-publisher';
 import { EventStore } from './events/event-store';
 import { listenerNamesByEvent, type AnyListener } from './events/listener';
@@ -175,11 +177,20 @@ export class Herald {
       onCommitted: () => this.runtime?.wake(),
       pauseBeforePublish: config.testHooks.pauseBeforePublish ? pauseForever(logger) : undefined,
     }));
-    const transactions = (this.transactions = new Transactions(dataSource, store, (events) => {
+    const committed = (events: EventEnvelope[]) => {
       publisher.committed(events);
       metrics.eventsRecorded(events);
-    }));
-    this.runtime = new ListenerRuntime(dataSource, transactions, listeners, logger, {
+    };
+    const transactions = (this.transactions = new Transactions(dataSource, store, committed));
+    // Listener completions commit in batches; their events go the same way as Transactions'.
+    const completions = new DeliveryCompletions({
+      dataSource,
+      store,
+      onCommit: committed,
+      terminateAbandoned: !embedded,
+      logger,
+    });
+    this.runtime = new ListenerRuntime(dataSource, transactions, completions, listeners, logger, {
       ...config.listeners,
       ...this.options.runtime,
       instanceId: this.instanceId,

@@ -105,7 +105,7 @@ function report(settings: BenchSettings, sizes: Sizes, runs: RunFigures[], check
     title: 'Event pipeline: commit → 5 listeners done',
     description: [
       `Herald (in this process, real PostgreSQL and Redis, the listener runtime's production defaults: ` +
-        `8 handlers at once, 1 s fallback poll) commits \`${BENCH_EVENT}\` events through \`Transactions.run\`, ` +
+        `32 handlers at once, completions committed in batches, 1 s fallback poll) commits \`${BENCH_EVENT}\` events through \`Transactions.run\`, ` +
         `one event per transaction and nothing else in it, ${CONCURRENCY} committers at once. ${LISTENERS} bench-only ` +
         `listeners (bench/support/effect-listeners.ts) handle each event; each inserts one row keyed by the event id ` +
         `through \`ctx.complete\`, so its write and its delivery's completion commit together.`,

@@ -16,6 +16,12 @@ export interface ListenerContext {
    * recorded in it are attributed to the handled event's actor, tenant and request. Call it at
    * most once, as the handler's last step; a handler that does not call it is marked done when it
    * returns.
+   *
+   * The transaction is shared with other runs' completions (a savepoint each, see
+   * DeliveryCompletions): keep `work` to database work through `tx` (network calls go before
+   * `complete`), and leave session settings as found. It resolves after the commit; it rejects
+   * with `work`'s error (only its own effect rolled back), with LeaseLostError, or, if another
+   * work in its batch overran its run's time, with BatchAbandonedError (retry helps).
    */
   complete<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
