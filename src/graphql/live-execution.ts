@@ -12,11 +12,12 @@ type Results = AsyncIterableIterator<ExecutionResult> & {
 };
 
 /**
- * graphql-ws's `subscribe`: authorises through the subscription's own resolver (graphql's
- * createSourceEventStream), then hands a live subscription to its group, which executes each
- * event once for every subscriber with the same operation and scope and writes the bytes to their
- * sockets. What graphql-ws iterates carries only the per-subscriber part: the replay after `after`
- * and the revocation notice, each executed for this subscriber alone, masked in `onNext`.
+ * The protocol server's `subscribe` (ws-protocol.ts): authorises through the subscription's own
+ * resolver (graphql's createSourceEventStream), then hands a live subscription to its group, which
+ * executes each event once for every subscriber with the same operation and scope and writes the
+ * bytes to their sockets. What the protocol server iterates carries only the per-subscriber part:
+ * the replay after `after` and the revocation notice, each executed for this subscriber alone,
+ * masked in `formatResult`.
  */
 export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
   const operationKeys = new OperationKeys();
@@ -28,22 +29,21 @@ export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
       return resultsOf(source[Symbol.asyncIterator](), (item) => execute({ ...args, rootValue: item }));
     }
     const ctx = args.contextValue as GraphQLContext;
+    const shared = sharedExecutionArgs(args, ctx);
     await source.start(options.fanOut, {
       operationKey: operationKeys.keyOf(args),
-      render: sharedRendering(args, ctx, options.logger),
+      render: sharedRendering(shared, ctx, options.logger),
       output: ctx.connection!.output,
     });
-    return resultsOf(source, (item) => execute({ ...args, rootValue: item }));
+    // The replay and the revocation notice run with the shared context as well: the Event type's
+    // fields read nothing from it, and the operation's own arguments and context (viewer, request
+    // id, trace) are then not kept for the whole life of the subscription.
+    return resultsOf(source, (item) => execute({ ...shared, rootValue: item }));
   };
 }
 
-/**
- * How a group renders an event: one `execute` and one JSON serialisation for all its members.
- * The context has no viewer and no connection, so no field can render one subscriber's data for
- * another; the Event type's fields read nothing from the context. A field that needs the viewer
- * must add what it reads to the group key (live-events.ts `scope`) and to this context.
- */
-export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger: Logger): RenderPayload {
+/** The arguments of an execution shared by subscribers: the operation's, with a context that has no viewer and no connection. */
+function sharedExecutionArgs(args: ExecutionArgs, ctx: GraphQLContext): ExecutionArgs & { contextValue: GraphQLContext } {
   const contextValue: GraphQLContext = {
     requestId: ctx.requestId,
     ip: null,
@@ -54,7 +54,17 @@ export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger
     connection: null,
     services: ctx.services,
   };
-  const shared = { schema: args.schema, document: args.document, operationName: args.operationName, variableValues: args.variableValues, contextValue };
+  return { schema: args.schema, document: args.document, operationName: args.operationName, variableValues: args.variableValues, contextValue };
+}
+
+/**
+ * How a group renders an event: one `execute` and one JSON serialisation for all its members.
+ * The context has no viewer and no connection, so no field can render one subscriber's data for
+ * another; the Event type's fields read nothing from the context. A field that needs the viewer
+ * must add what it reads to the group key (live-events.ts `scope`) and to this context.
+ */
+export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger: Logger): RenderPayload {
+  const shared = sharedExecutionArgs(args, ctx);
   const logUnexpected = (error: GraphQLError) => logger.error({ err: error, shared: true }, 'subscription error');
   return (event) => {
     let result: ExecutionResult;
