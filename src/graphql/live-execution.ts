@@ -24,22 +24,28 @@ export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
 
   return async (args: ExecutionArgs): Promise<Results | ExecutionResult> => {
     const source = await createSourceEventStream(args);
-    if (!(source instanceof LiveSubscription)) {
-      if (!(Symbol.asyncIterator in source)) return source; // errors, e.g. FORBIDDEN
-      return resultsOf(source[Symbol.asyncIterator](), (item) => execute({ ...args, rootValue: item }));
-    }
-    const ctx = args.contextValue as GraphQLContext;
-    const shared = sharedExecutionArgs(args, ctx);
-    await source.start(options.fanOut, {
-      operationKey: operationKeys.keyOf(args),
-      render: sharedRendering(shared, ctx, options.logger),
-      output: ctx.connection!.output,
-    });
-    // The replay and the revocation notice run with the shared context as well: the Event type's
-    // fields read nothing from it, and the operation's own arguments and context (viewer, request
-    // id, trace) are then not kept for the whole life of the subscription.
-    return resultsOf(source, (item) => execute({ ...shared, rootValue: item }));
+    if (source instanceof LiveSubscription) return startLive(source, args, operationKeys.keyOf(args), options);
+    if (!(Symbol.asyncIterator in source)) return source; // errors, e.g. FORBIDDEN
+    return resultsOf(source[Symbol.asyncIterator](), (item) => execute({ ...args, rootValue: item }));
   };
+}
+
+/**
+ * Starts a live subscription in its group. The replay and the revocation notice run with the
+ * shared, viewer-less context as well: the Event type's fields read nothing from it, and the
+ * operation's own arguments and context (viewer, request id, trace) are then not kept for the
+ * whole life of the subscription (a function of its own, so its closures capture only `shared`).
+ */
+async function startLive(
+  source: LiveSubscription,
+  args: ExecutionArgs,
+  operationKey: string,
+  options: { fanOut: FanOut; logger: Logger },
+): Promise<Results> {
+  const ctx = args.contextValue as GraphQLContext;
+  const shared = sharedExecutionArgs(args, ctx);
+  await source.start(options.fanOut, { operationKey, render: renderingOf(shared, options.logger), output: ctx.connection!.output });
+  return resultsOf(source, (item) => execute({ ...shared, rootValue: item }));
 }
 
 /** The arguments of an execution shared by subscribers: the operation's, with a context that has no viewer and no connection. */
@@ -64,7 +70,10 @@ function sharedExecutionArgs(args: ExecutionArgs, ctx: GraphQLContext): Executio
  * must add what it reads to the group key (live-events.ts `scope`) and to this context.
  */
 export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger: Logger): RenderPayload {
-  const shared = sharedExecutionArgs(args, ctx);
+  return renderingOf(sharedExecutionArgs(args, ctx), logger);
+}
+
+function renderingOf(shared: ExecutionArgs, logger: Logger): RenderPayload {
   const logUnexpected = (error: GraphQLError) => logger.error({ err: error, shared: true }, 'subscription error');
   return (event) => {
     let result: ExecutionResult;

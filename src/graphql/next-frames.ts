@@ -19,7 +19,11 @@ export class NextFrames implements FrameOutput, LiveConnection {
     private readonly socket: WebSocket,
     id: string,
   ) {
-    this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    // A buffer of its own, not a slice of Node's shared 8 KiB pool: a long-lived slice keeps its
+    // whole pool chunk alive, and heads allocated between other work pinned ~3 KiB per subscriber.
+    const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.head = Buffer.allocUnsafeSlow(Buffer.byteLength(head));
+    this.head.write(head);
   }
 
   write(payload: Buffer): void {
