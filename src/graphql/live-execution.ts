@@ -26,7 +26,7 @@ export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
     const source = await createSourceEventStream(args);
     if (source instanceof LiveSubscription) return startLive(source, args, operationKeys.keyOf(args), options);
     if (!(Symbol.asyncIterator in source)) return source; // errors, e.g. FORBIDDEN
-    return resultsOf(source[Symbol.asyncIterator](), (item) => execute({ ...args, rootValue: item }));
+    return new ExecutedResults(source[Symbol.asyncIterator](), args);
   };
 }
 
@@ -34,7 +34,7 @@ export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
  * Starts a live subscription in its group. The replay and the revocation notice run with the
  * shared, viewer-less context as well: the Event type's fields read nothing from it, and the
  * operation's own arguments and context (viewer, request id, trace) are then not kept for the
- * whole life of the subscription (a function of its own, so its closures capture only `shared`).
+ * whole life of the subscription.
  */
 async function startLive(
   source: LiveSubscription,
@@ -45,7 +45,7 @@ async function startLive(
   const ctx = args.contextValue as GraphQLContext;
   const shared = sharedExecutionArgs(args, ctx);
   await source.start(options.fanOut, { operationKey, render: renderingOf(shared, options.logger), output: ctx.connection!.output });
-  return resultsOf(source, (item) => execute({ ...shared, rootValue: item }));
+  return new ExecutedResults(source, shared);
 }
 
 /** The arguments of an execution shared by subscribers: the operation's, with a context that has no viewer and no connection. */
@@ -92,27 +92,42 @@ function renderingOf(shared: ExecutionArgs, logger: Logger): RenderPayload {
   };
 }
 
-/** Maps a source's items to results, with `return()` that takes effect at once. */
-function resultsOf(source: AsyncIterator<unknown>, map: (item: unknown) => ExecutionResult | Promise<ExecutionResult>): Results {
-  const done = { value: undefined, done: true } as const;
-  return {
-    // Promise chains, not async functions: the pending `next` of a live subscription is held for
-    // its whole life, and a suspended async function costs more memory than a callback.
-    next() {
-      return source.next().then((step) =>
-        step.done ? done : Promise.resolve(map(step.value)).then((value) => ({ value, done: false })),
-      );
-    },
-    async return() {
-      await source.return?.();
-      return done;
-    },
-    async throw(error: unknown) {
-      await source.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+const DONE = { value: undefined, done: true } as const;
+
+/**
+ * A source's items executed as the operation's results, with `return()` that takes effect at
+ * once. A class, not an object of closures: a live subscription keeps one for its whole life.
+ */
+class ExecutedResults implements Results {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+  ) {}
+
+  // Promise chains, not async functions: the pending `next` of a live subscription is held for
+  // its whole life, and a suspended async function costs more memory than a callback.
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then((step) =>
+      step.done ? DONE : Promise.resolve(execute({ ...this.args, rootValue: step.value })).then((value) => ({ value, done: false })),
+    );
+  }
+
+  /** A live subscription waits without a pending `next()` (see LiveSubscription.park). */
+  park(wake: () => void): boolean {
+    return this.source instanceof LiveSubscription && this.source.park(wake);
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return DONE;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }

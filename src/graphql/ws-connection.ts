@@ -2,8 +2,15 @@ import type { ExecutionResult } from 'graphql';
 import WebSocket from 'ws';
 import type { Viewer } from '../services/request-context';
 
-/** A subscription's results as the protocol server pulls them; `return()` ends it at once. */
-export type OperationResults = AsyncIterator<ExecutionResult> & { return(): Promise<IteratorResult<ExecutionResult>> };
+/**
+ * A subscription's results as the protocol server pulls them; `return()` ends it at once. With
+ * `park`, a source that has nothing to yield for a long time (a live subscription) is not pulled:
+ * `park(wake)` returns true and calls `wake` once `next()` has something to do.
+ */
+export type OperationResults = AsyncIterator<ExecutionResult> & {
+  return(): Promise<IteratorResult<ExecutionResult>>;
+  park?(wake: () => void): boolean;
+};
 
 /**
  * All that Herald keeps per WebSocket connection: the socket, what it needs of the upgrade request

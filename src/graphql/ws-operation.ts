@@ -47,10 +47,11 @@ export async function runOperation(connection: WsConnection, id: string, payload
 
 /**
  * Pulls a subscription's results one at a time and sends each. Promise callbacks rather than an
- * async loop: a live subscription's pending `next()` lasts its whole life, and a suspended async
- * function would keep its frame (and everything the frame references) per subscription.
+ * async loop, and a parked source (a live subscription) is not pulled at all until it wakes: a
+ * pending `next()` would last its whole life, and with it a chain of promises and closures.
  */
 function pump(connection: WsConnection, id: string, results: OperationResults, hooks: ProtocolHooks): void {
+  if (results.park?.(() => connection.operations.get(id) === results && pump(connection, id, results, hooks))) return;
   results.next().then(
     (step) => {
       if (connection.operations.get(id) !== results) return; // the client completed it, or the socket closed

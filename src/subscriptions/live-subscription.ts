@@ -62,6 +62,7 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
   private backlog: Buffer[] = [];
   private notice: { revoked: string } | null = null;
   private waiting: ((result: IteratorResult<LiveItem>) => void) | null = null;
+  private parked: (() => void) | null = null;
   private output: FrameOutput | null = null;
   private done = false;
   private group: FanOutGroup | null = null;
@@ -118,6 +119,25 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
       resolve({ value: this.notice, done: false });
       void this.return();
     }
+    this.wake();
+  }
+
+  /**
+   * Instead of a pending `next()`: true when nothing is to be pulled now, and then `wake` runs
+   * once there is (the revocation notice) or the subscription ended; false when `next()` has
+   * something to do (a replay, a notice, the end). A live subscription waits for nothing else, and
+   * its consumer would otherwise keep a chain of pending promises for its whole life.
+   */
+  park(wake: () => void): boolean {
+    if (this.done || this.notice || this.replaying) return false;
+    this.parked = wake;
+    return true;
+  }
+
+  private wake(): void {
+    const wake = this.parked;
+    this.parked = null;
+    wake?.();
   }
 
   async next(): Promise<IteratorResult<LiveItem>> {
@@ -182,6 +202,7 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
       this.replayed = [];
       this.waiting?.(DONE);
       this.waiting = null;
+      this.wake();
     }
     return DONE;
   }
