@@ -21,10 +21,15 @@ type Results = AsyncIterableIterator<ExecutionResult> & {
  */
 export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
   const operationKeys = new OperationKeys();
+  /** One viewer-less context for every live subscription (the services never change). */
+  let sharedContext: GraphQLContext | null = null;
 
   return async (args: ExecutionArgs): Promise<Results | ExecutionResult> => {
     const source = await createSourceEventStream(args);
-    if (source instanceof LiveSubscription) return startLive(source, args, operationKeys.keyOf(args), options);
+    if (source instanceof LiveSubscription) {
+      sharedContext ??= viewerless(args.contextValue as GraphQLContext);
+      return startLive(source, args, sharedContext, operationKeys.keyOf(args), options);
+    }
     if (!(Symbol.asyncIterator in source)) return source; // errors, e.g. FORBIDDEN
     return new ExecutedResults(source[Symbol.asyncIterator](), args);
   };
@@ -39,18 +44,19 @@ export function liveSubscribe(options: { fanOut: FanOut; logger: Logger }) {
 async function startLive(
   source: LiveSubscription,
   args: ExecutionArgs,
+  contextValue: GraphQLContext,
   operationKey: string,
   options: { fanOut: FanOut; logger: Logger },
 ): Promise<Results> {
-  const ctx = args.contextValue as GraphQLContext;
-  const shared = sharedExecutionArgs(args, ctx);
-  await source.start(options.fanOut, { operationKey, render: renderingOf(shared, options.logger), output: ctx.connection!.output });
+  const output = (args.contextValue as GraphQLContext).connection!.output;
+  const shared = sharedExecutionArgs(args, contextValue);
+  await source.start(options.fanOut, { operationKey, render: renderingOf(shared, options.logger), output });
   return new ExecutedResults(source, shared);
 }
 
-/** The arguments of an execution shared by subscribers: the operation's, with a context that has no viewer and no connection. */
-function sharedExecutionArgs(args: ExecutionArgs, ctx: GraphQLContext): ExecutionArgs & { contextValue: GraphQLContext } {
-  const contextValue: GraphQLContext = {
+/** A context with no viewer and no connection: what an execution shared by subscribers may see. */
+function viewerless(ctx: GraphQLContext): GraphQLContext {
+  return {
     requestId: ctx.requestId,
     ip: null,
     userAgent: null,
@@ -60,6 +66,10 @@ function sharedExecutionArgs(args: ExecutionArgs, ctx: GraphQLContext): Executio
     connection: null,
     services: ctx.services,
   };
+}
+
+/** The operation's execution arguments with a shared, viewer-less context. */
+function sharedExecutionArgs(args: ExecutionArgs, contextValue: GraphQLContext): ExecutionArgs {
   return { schema: args.schema, document: args.document, operationName: args.operationName, variableValues: args.variableValues, contextValue };
 }
 
@@ -70,7 +80,7 @@ function sharedExecutionArgs(args: ExecutionArgs, ctx: GraphQLContext): Executio
  * must add what it reads to the group key (live-events.ts `scope`) and to this context.
  */
 export function sharedRendering(args: ExecutionArgs, ctx: GraphQLContext, logger: Logger): RenderPayload {
-  return renderingOf(sharedExecutionArgs(args, ctx), logger);
+  return renderingOf(sharedExecutionArgs(args, viewerless(ctx)), logger);
 }
 
 function renderingOf(shared: ExecutionArgs, logger: Logger): RenderPayload {
