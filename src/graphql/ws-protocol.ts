@@ -74,11 +74,14 @@ export async function handleMessage(connection: WsConnection, data: string, hook
   }
 }
 
-/** Ends every operation of a closed connection. */
+/** Ends every operation of a closed connection; one that fails to end does not keep the others running. */
 export async function endOperations(connection: WsConnection): Promise<void> {
   const running = [...connection.operations.values()];
   connection.operations.clear();
-  await Promise.all(running.map((results) => results?.return()));
+  const ended = await Promise.allSettled(running.map((results) => results?.return()));
+  for (const outcome of ended) {
+    if (outcome.status === 'rejected') console.error('Internal error while ending an operation of a closed socket.', outcome.reason);
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -29,7 +29,8 @@ const DOCUMENT_CACHE_SIZE = 500;
 export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
 
 /**
- * graphql-transport-ws (ws-transport.ts) on the HTTP server's `/graphql` path. The access token travels in `connection_init`
+ * graphql-transport-ws (Herald's protocol server, ws-transport.ts) on the HTTP server's `/graphql`
+ * path, with Herald's policy as its hooks. The access token travels in `connection_init`
  * (`{ "authorization": "Bearer <token>" }`); a missing or invalid one closes the socket with 4403,
  * and the socket closes with 4403 when the token expires. Errors are masked here as over HTTP,
  * since Apollo's formatError does not run for WebSocket traffic.
