@@ -101,9 +101,10 @@ export function tokenLimitError(query: string, max: number): GraphQLError | null
 }
 
 /**
- * For graphql-ws `onSubscribe`: the same checks as over HTTP (tokens, syntax, the specified rules,
- * the limit rules, introspection when it is off), returning the execution arguments or the errors.
- * graphql-ws itself would let a syntax error escape as a 4500 close; here it is an error message.
+ * For the WebSocket `onSubscribe` hook (ws-server.ts): the same checks as over HTTP (tokens,
+ * syntax, the specified rules, the limit rules, introspection when it is off), returning the
+ * execution arguments or the errors.
+ * graphql-ws's server would let a syntax error escape as a 4500 close; here it is an error message.
  */
 export function prepareWebSocketOperation(
   schema: GraphQLSchema,

@@ -7,22 +7,17 @@ import { bearerToken } from '../auth/access-tokens';
 import type { RequestLimits } from '../config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import type { Viewer } from '../services/request-context';
 import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
 import { DocumentCache } from './document-cache';
 import { formatError, isExpectedError } from './format-error';
 import { liveSubscribe } from './live-execution';
 import { maskedResult } from './masked-result';
-import { nextFrames } from './next-frames';
+import { NextFrames } from './next-frames';
 import { prepareWebSocketOperation } from './operation-limits';
-import { serveGraphQLWs, type ConnectionExtra } from './ws-transport';
-
-/** Who a connection is, once authenticated. */
-interface ConnectionState {
-  viewer?: Viewer;
-}
-type Connection = ConnectionExtra<ConnectionState>;
+import type { WsConnection } from './ws-connection';
+import type { ProtocolHooks } from './ws-protocol';
+import { serveGraphQLWs } from './ws-transport';
 
 /** How often token expiries are checked, ms: one timer for all connections, not one each. */
 const EXPIRY_SWEEP_MS = 500;
@@ -34,7 +29,8 @@ const DOCUMENT_CACHE_SIZE = 500;
 export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
 
 /**
- * graphql-ws on the HTTP server's `/graphql` path. The access token travels in `connection_init`
+ * graphql-transport-ws (Herald's protocol server, ws-transport.ts) on the HTTP server's `/graphql`
+ * path, with Herald's policy as its hooks. The access token travels in `connection_init`
  * (`{ "authorization": "Bearer <token>" }`); a missing or invalid one closes the socket with 4403,
  * and the socket closes with 4403 when the token expires. Errors are masked here as over HTTP,
  * since Apollo's formatError does not run for WebSocket traffic.
@@ -60,14 +56,13 @@ export function startWebSocketServer(options: {
     maxPayload: options.operations.limits.wsMaxPayloadBytes,
   });
   /** Open, authenticated connections by user, to count them and to close a session's. */
-  const byUser = new Map<string, Set<Connection>>();
-  const close = (connection: Connection, code: number, reason: string) => connection.socket.close(code, reason);
-  const expirySweep = setInterval(() => {
+  const byUser = new Map<string, Set<WsConnection>>();
+    const expirySweep = setInterval(() => {
     const now = Date.now();
     for (const open of byUser.values()) {
       for (const connection of open) {
-        if (connection.state.viewer!.tokenExpiresAt * 1000 <= now) {
-          close(connection, CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one');
+        if (connection.viewer!.tokenExpiresAt * 1000 <= now) {
+          connection.close(CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one');
         }
       }
     }
@@ -77,86 +72,75 @@ export function startWebSocketServer(options: {
   // Parsed and validated documents by source text: thousands of identical subscriptions share one.
   const documents = new DocumentCache(DOCUMENT_CACHE_SIZE);
 
-  const disposable = serveGraphQLWs<ConnectionState>(
+  const hooks: ProtocolHooks = {
+    onConnect: async (connection, params) => {
+      const token = bearerToken(authorizationOf(params));
+      const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
+      if (!viewer) return false; // closes with 4403 Forbidden
+      // Closed while the token was checked: nothing to count.
+      if (connection.closed) return false;
+      const open = byUser.get(viewer.userId) ?? new Set<WsConnection>();
+      if (open.size >= options.limits.maxConnectionsPerUser) {
+        connection.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, `Too many connections: at most ${options.limits.maxConnectionsPerUser} per user`);
+        return false;
+      }
+      connection.viewer = viewer;
+      byUser.set(viewer.userId, open.add(connection));
+      return true;
+    },
+    onClose: (connection) => {
+      const viewer = connection.viewer;
+      if (viewer) {
+        const open = byUser.get(viewer.userId);
+        open?.delete(connection);
+        if (open?.size === 0) byUser.delete(viewer.userId);
+      }
+    },
+    onSubscribe: (connection, _id, payload) => {
+      const max = options.limits.maxSubscriptionsPerConnection;
+      // The protocol server has already registered this operation's id when it calls this hook.
+      if (connection.operations.size > max) {
+        return [
+          new GraphQLError(`Too many subscriptions on this connection: at most ${max}. Complete one first.`, {
+            extensions: { code: 'RATE_LIMITED' },
+          }),
+        ];
+      }
+      return prepareWebSocketOperation(options.schema, payload, { ...options.operations, documents });
+    },
+    context: (connection, id): GraphQLContext => ({
+      connection: new NextFrames(connection.socket, id),
+      requestId: uuidv7(),
+      ip: connection.ip,
+      userAgent: connection.userAgent,
+      // Each operation is a trace of its own, under the upgrade request's traceparent if it sent one.
+      traceparent: formatTraceparent(childOf(parseTraceparent(connection.traceparent))),
+      viewer: connection.viewer,
+      tokenRejected: false,
+      services,
+    }),
+    subscribe: liveSubscribe({ fanOut: services.live.fanOut, logger }),
+    formatResult: (id, result) =>
+      maskedResult(result, (error) => logger.error({ err: error, subscriptionId: id }, 'subscription error')),
+    formatErrors: (id, reported) => {
+      const errors = reported.map(withValidationCode);
+      for (const error of errors) {
+        if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
+      }
+      return errors.map((error) => formatError(error.toJSON(), error));
+    },
+  };
+  const disposable = serveGraphQLWs(
     {
-      schema: options.schema,
-      subscribe: liveSubscribe({ fanOut: services.live.fanOut, logger }) as never,
       isProd: options.production,
-      onConnect: async (ctx) => {
-        const token = bearerToken(authorizationOf(ctx.connectionParams));
-        const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
-        if (!viewer) return false; // closes with 4403 Forbidden
-        const open = byUser.get(viewer.userId) ?? new Set<Connection>();
-        if (open.size >= options.limits.maxConnectionsPerUser) {
-          ctx.extra.socket.close(
-            TOO_MANY_CONNECTIONS_CLOSE_CODE,
-            `Too many connections: at most ${options.limits.maxConnectionsPerUser} per user`,
-          );
-          return false;
-        }
-        const connection = ctx.extra;
-        connection.state.viewer = viewer;
-        byUser.set(viewer.userId, open.add(connection));
-        return true;
-      },
-      onClose: (ctx) => {
-        const connection = ctx.extra;
-        const viewer = connection.state.viewer;
-        if (viewer) {
-          const open = byUser.get(viewer.userId);
-          open?.delete(connection);
-          if (open?.size === 0) byUser.delete(viewer.userId);
-        }
-      },
-      onSubscribe: (ctx, _id, payload) => {
-        const max = options.limits.maxSubscriptionsPerConnection;
-        // graphql-ws has already registered this subscription's id when it calls this hook.
-        if (Object.keys(ctx.subscriptions).length > max) {
-          return [
-            new GraphQLError(`Too many subscriptions on this connection: at most ${max}. Complete one first.`, {
-              extensions: { code: 'RATE_LIMITED' },
-            }),
-          ];
-        }
-        return prepareWebSocketOperation(options.schema, payload, { ...options.operations, documents });
-      },
-      context: (ctx, id): GraphQLContext => {
-        const connection = ctx.extra;
-        // Each operation is a trace of its own, under the upgrade request's traceparent if it sent one.
-        const traceparent = formatTraceparent(childOf(parseTraceparent(connection.traceparent)));
-        return {
-          connection: {
-            close: (code, reason) => close(connection, code, reason),
-            output: nextFrames(connection.socket, id),
-          },
-          requestId: uuidv7(),
-          ip: connection.ip,
-          userAgent: connection.userAgent,
-          traceparent,
-          viewer: connection.state.viewer ?? null,
-          tokenRejected: false,
-          services,
-        };
-      },
-      onNext: (_ctx, id, _payload, _args, result) => {
-        if (!result.errors?.length) return;
-        return maskedResult(result, (error) => logger.error({ err: error, subscriptionId: id }, 'subscription error')) as never;
-      },
-      onError: (_ctx, id, _payload, reported) => {
-        const errors = reported.map(withValidationCode);
-        for (const error of errors) {
-          if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
-        }
-        return errors.map((error: GraphQLError) => formatError(error.toJSON(), error));
-      },
+      hooks,
+      describe: (request) => ({
+        ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
+        userAgent: request.headers['user-agent'] ?? null,
+        traceparent: headerOf(request.headers.traceparent),
+      }),
     },
     wss,
-    (request) => ({
-      ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
-      userAgent: request.headers['user-agent'] ?? null,
-      traceparent: headerOf(request.headers.traceparent),
-    }),
-    () => ({}),
   );
 
   return {
@@ -164,7 +148,7 @@ export function startWebSocketServer(options: {
     closeSession(sessionId: string, reason: string): void {
       for (const open of byUser.values()) {
         for (const connection of open) {
-          if (connection.state.viewer?.sessionId === sessionId) close(connection, CloseCode.Forbidden, reason);
+          if (connection.viewer?.sessionId === sessionId) connection.close(CloseCode.Forbidden, reason);
         }
       }
     },
@@ -183,7 +167,7 @@ export function startWebSocketServer(options: {
 }
 
 /**
- * graphql-ws reports graphql-js's validation errors (and "Unable to identify operation") with no
+ * The protocol server reports graphql-js's validation errors (and "Unable to identify operation") with no
  * code, where Apollo gives them GRAPHQL_VALIDATION_FAILED: give them the same code. An error with
  * a cause (a failed stream) stays as it is, to be masked.
  */

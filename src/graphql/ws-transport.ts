@@ -1,38 +1,37 @@
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
-import type WebSocket from 'ws';
-import type { WebSocketServer } from 'ws';
+import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from 'graphql-ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { WsConnection } from './ws-connection';
+import { endOperations, handleMessage, type ProtocolHooks } from './ws-protocol';
 
-/**
- * What a connection keeps: its socket and what it needs of the upgrade request, copied at the
- * upgrade so the request itself (headers, its socket wrapper) is not retained for the
- * connection's lifetime. `state` is the application's (who is connected).
- */
-export interface ConnectionExtra<State> {
-  readonly socket: WebSocket;
-  readonly ip: string | null;
-  readonly userAgent: string | null;
-  readonly traceparent: string | undefined;
-  state: State;
-}
-
+/** Milliseconds between the shared sweeps: the connection_init wait is checked this often. */
+const SWEEP_MS = 500;
+/** A socket that sends no connection_init within this many milliseconds is closed with 4408 (graphql-ws's default). */
+const CONNECTION_INIT_WAIT_MS = 3_000;
 /** Milliseconds between pings; a socket that has not answered the previous ping is terminated. */
 const KEEP_ALIVE_MS = 12_000;
 
+/** What a connection keeps of its upgrade request. */
+export type DescribeRequest = (request: IncomingMessage) => { ip: string | null; userAgent: string | null; traceparent: string | undefined };
+
 /**
- * graphql-ws's transport-free core (`makeServer`) on a `ws` server: the same behaviour as
- * graphql-ws/use/ws, with less kept per connection. One keep-alive timer for all sockets instead
- * of an interval and a timeout per socket, and no retained upgrade request.
+ * The server side of graphql-transport-ws on a `ws` server. Herald has its own instead of
+ * graphql-ws's core (`makeServer`) for memory per connection: the core kept about 17 KiB per
+ * subscribed connection (closures, per-operation arguments and contexts, an interval and a timeout
+ * per socket), several times a bare `ws` connection. Here a connection is one WsConnection, every
+ * socket shares the same listener functions, and one sweep timer serves the connection_init wait
+ * and the keep-alive of all sockets. graphql-ws's own helpers (parseMessage, stringifyMessage, its
+ * close codes and subprotocol negotiation) keep the messages and codes conformant.
  */
-export function serveGraphQLWs<State>(
-  options: ServerOptions<Record<string, unknown> | undefined, ConnectionExtra<State>> & { isProd: boolean },
-  wss: WebSocketServer,
-  describe: (request: IncomingMessage) => { ip: string | null; userAgent: string | null; traceparent: string | undefined },
-  initialState: () => State,
-) {
-  const server = makeServer(options);
-  const isProd = options.isProd;
+export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks; describe: DescribeRequest }, wss: WebSocketServer) {
+  const { isProd, hooks } = options;
+  const connections = new Map<WebSocket, WsConnection>();
+  /** Connections still waiting for connection_init. */
+  const uninitialised = new Set<WsConnection>();
+  /** Sockets pinged whose pong has not come back yet. */
+  const awaitingPong = new Set<WebSocket>();
   wss.options.handleProtocols = handleProtocols;
+
   const internalError = (error: unknown) =>
     isProd ? 'Internal server error' : closeReason(error instanceof Error ? error.message : String(error), 'Internal server error');
 
@@ -41,13 +40,68 @@ export function serveGraphQLWs<State>(
     for (const client of wss.clients) client.close(CloseCode.InternalServerError, internalError(error));
   });
 
-  /** Sockets pinged whose pong has not come back yet. */
-  const awaitingPong = new Set<WebSocket>();
-  function onPong(this: WebSocket) {
+  // Listeners shared by every socket (`this` is the socket): no closure per connection.
+  function onMessage(this: WebSocket, data: RawData): void {
+    const connection = connections.get(this);
+    if (!connection) return;
+    handleMessage(connection, String(data), hooks).catch((error: unknown) => {
+      console.error('Internal error occurred during message handling. Please check your implementation.', error);
+      connection.close(CloseCode.InternalServerError, internalError(error));
+    });
+  }
+  function onPong(this: WebSocket): void {
     awaitingPong.delete(this);
   }
-  const keepAlive = setInterval(() => {
-    for (const socket of wss.clients) {
+  function onError(this: WebSocket, error: Error): void {
+    // ws emits a socket's error once, then closes it.
+    console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
+    this.close(CloseCode.InternalServerError, internalError(error));
+  }
+  function onClose(this: WebSocket, code: number): void {
+    const connection = connections.get(this);
+    if (!connection) return;
+    connections.delete(this);
+    uninitialised.delete(connection);
+    awaitingPong.delete(this);
+    connection.closed = true;
+    if (!isProd && code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+      console.warn(`Client provided the unsupported and deprecated subprotocol "${this.protocol}".`);
+    }
+    void endOperations(connection).finally(() => hooks.onClose(connection));
+  }
+
+  wss.on('connection', (socket, request) => {
+    const { ip, userAgent, traceparent } = options.describe(request);
+    const connection = new WsConnection(socket, Date.now(), ip, userAgent, traceparent);
+    connections.set(socket, connection);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    }
+    socket.on('message', onMessage);
+    socket.on('pong', onPong);
+    uninitialised.add(connection);
+  });
+
+  let sweeps = 0;
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of uninitialised) {
+      if (connection.initReceived) {
+        uninitialised.delete(connection);
+        continue;
+      }
+      if (now - connection.openedAt < CONNECTION_INIT_WAIT_MS) continue;
+      uninitialised.delete(connection);
+      connection.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }
+    if (++sweeps % (KEEP_ALIVE_MS / SWEEP_MS) === 0) keepAlive();
+  }, SWEEP_MS);
+  sweep.unref();
+
+  function keepAlive(): void {
+    for (const socket of connections.keys()) {
       if (socket.readyState !== socket.OPEN) continue;
       if (awaitingPong.has(socket)) {
         awaitingPong.delete(socket);
@@ -57,50 +111,12 @@ export function serveGraphQLWs<State>(
       awaitingPong.add(socket);
       socket.ping();
     }
-  }, KEEP_ALIVE_MS);
-  keepAlive.unref();
-
-  wss.on('connection', (socket, request) => {
-    socket.once('error', (error) => {
-      console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
-      socket.close(CloseCode.InternalServerError, internalError(error));
-    });
-    socket.on('pong', onPong);
-    const extra: ConnectionExtra<State> = { socket, ...describe(request), state: initialState() };
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        // Not an async listener: a subscription's handling stays pending while it lives, and an
-        // awaiting listener would keep a suspended frame per subscription for nothing.
-        onMessage: (handle) =>
-          socket.on('message', (data) => {
-            handle(String(data)).catch((error: unknown) => {
-              console.error('Internal error occurred during message handling. Please check your implementation.', error);
-              socket.close(CloseCode.InternalServerError, internalError(error));
-            });
-          }),
-      },
-      extra,
-    );
-    socket.once('close', (code, reason) => {
-      awaitingPong.delete(socket);
-      if (!isProd && code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
-        console.warn(`Client provided the unsupported and deprecated subprotocol "${socket.protocol}".`);
-      }
-      void closed(code, String(reason));
-    });
-  });
+  }
 
   return {
-    /** Closes every socket (which completes their subscriptions) and the server. */
+    /** Closes every socket (which ends their operations) and the server. */
     async dispose(): Promise<void> {
-      clearInterval(keepAlive);
+      clearInterval(sweep);
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));

@@ -22,16 +22,19 @@ export interface GroupSpec {
   render: RenderPayload;
 }
 
-class FanOutGroup {
+/** Subscribers that see and render the same events, and their one stream listener. */
+export class FanOutGroup {
   readonly members = new Set<GroupMember>();
   /** The seq of the last event of the stream the group was handed (accepted or not). */
   position = '0';
   closed = false;
   leaveStream: () => void = () => undefined;
+  /** The group's entry in FanOut's map while it is open. */
+  opening: Promise<FanOutGroup> | null = null;
 
   constructor(
     readonly spec: GroupSpec,
-    private readonly counters: { renders: number },
+    private readonly fanOut: { counters: { renders: number }; closed(group: FanOutGroup): void },
   ) {}
 
   onEvent(event: EventEnvelope): void {
@@ -41,8 +44,21 @@ class FanOutGroup {
     this.position = event.seq;
     if (!this.spec.accept(event)) return;
     const payload = this.spec.render(event);
-    this.counters.renders++;
+    this.fanOut.counters.renders++;
     for (const member of this.members) member.deliver(payload);
+  }
+
+  /**
+   * Removes a member (again is harmless); the last one out closes the group. A method rather than
+   * a closure per member: a member keeps only a reference to its group.
+   */
+  leave(member: GroupMember): void {
+    if (!this.members.delete(member)) return;
+    if (this.members.size === 0 && !this.closed) {
+      this.closed = true;
+      this.fanOut.closed(this);
+      this.leaveStream();
+    }
   }
 }
 
@@ -52,23 +68,24 @@ class FanOutGroup {
  */
 export class FanOut {
   private readonly groups = new Map<string, Promise<FanOutGroup>>();
-  private readonly counters = { renders: 0 };
+  readonly counters = { renders: 0 };
 
   constructor(private readonly hub: StreamHub) {}
 
   /**
    * Adds `member` to its group (opened on the first member). It receives every accepted event
-   * committed after the returned `position`. Call `leave` to stop.
+   * committed after the returned `position`. Call `group.leave(member)` to stop.
    */
-  async join(spec: GroupSpec, member: GroupMember): Promise<{ position: string; leave: () => void }> {
+  async join(spec: GroupSpec, member: GroupMember): Promise<{ position: string; group: FanOutGroup }> {
     let opening = this.groups.get(spec.key);
     if (!opening) {
-      const group = new FanOutGroup(spec, this.counters);
+      const group = new FanOutGroup(spec, this);
       opening = this.hub.join(spec.stream, (event) => group.onEvent(event)).then(({ position, leave }) => {
         group.position = position;
         group.leaveStream = leave;
         return group;
       });
+      group.opening = opening;
       this.groups.set(spec.key, opening);
       const failed = opening;
       failed.catch(() => {
@@ -79,20 +96,12 @@ export class FanOut {
     // The last member left while this one waited for the group to open: open a new one.
     if (group.closed) return this.join(spec, member);
     group.members.add(member);
-    let left = false;
-    return {
-      position: group.position,
-      leave: () => {
-        if (left) return;
-        left = true;
-        group.members.delete(member);
-        if (group.members.size === 0 && !group.closed) {
-          group.closed = true;
-          if (this.groups.get(spec.key) === opening) this.groups.delete(spec.key);
-          group.leaveStream();
-        }
-      },
-    };
+    return { position: group.position, group };
+  }
+
+  /** A group's last member left: a later join opens a new one. */
+  closed(group: FanOutGroup): void {
+    if (this.groups.get(group.spec.key) === group.opening) this.groups.delete(group.spec.key);
   }
 
   /** Groups open now. */

@@ -6,7 +6,7 @@ import type { TenantRoleOf } from '../services/event-service';
 import { numericCursor } from '../services/pagination';
 import type { RequestContext } from '../services/request-context';
 import { FanOut } from './fan-out';
-import { LiveSubscription, type FrameOutput } from './live-subscription';
+import { LiveSubscription, type FrameOutput, type LiveSubscriptionOptions } from './live-subscription';
 import type { StreamHub } from './stream-hub';
 import type { StreamKey } from './streams';
 
@@ -20,10 +20,36 @@ export interface LiveConnection {
 /** Close code for a consumer that cannot keep up (graphql-ws leaves 4xxx for applications). */
 export const SLOW_CONSUMER_CLOSE_CODE = 4429;
 
-interface OpenSubscription {
-  subscription: LiveSubscription;
-  userId: string;
-  tenantId: string | null;
+/**
+ * A subscription LiveEvents tracks while it is live, to revoke it; it closes its connection when
+ * its consumer is too slow. Overrides rather than callbacks: no closures per subscription.
+ */
+class OpenSubscription extends LiveSubscription {
+  constructor(
+    hub: StreamHub,
+    options: LiveSubscriptionOptions,
+    private readonly open: Set<OpenSubscription>,
+    private readonly connection: LiveConnection,
+    readonly userId: string,
+    readonly tenantId: string | null,
+  ) {
+    super(hub, options);
+  }
+
+  protected override started(): void {
+    this.open.add(this);
+  }
+
+  protected override ended(): void {
+    this.open.delete(this);
+  }
+
+  protected override overflowed(queued: number): void {
+    this.connection.close(
+      SLOW_CONSUMER_CLOSE_CODE,
+      `Too slow: ${queued} events waiting. Reconnect and resume with after = the last seq received.`,
+    );
+  }
 }
 
 /**
@@ -86,7 +112,7 @@ export class LiveEvents {
   revokeMembership(tenantId: string, userId: string): void {
     for (const open of this.open) {
       if (open.tenantId === tenantId && open.userId === userId) {
-        open.subscription.revoke('Your access to this tenant was removed.');
+        open.revoke('Your access to this tenant was removed.');
       }
     }
   }
@@ -94,7 +120,7 @@ export class LiveEvents {
   /** Ends every subscription to a tenant (deleted), on this instance. */
   revokeTenant(tenantId: string): void {
     for (const open of this.open) {
-      if (open.tenantId === tenantId) open.subscription.revoke('This tenant was deleted.');
+      if (open.tenantId === tenantId) open.revoke('This tenant was deleted.');
     }
   }
 
@@ -112,24 +138,10 @@ export class LiveEvents {
     scope: string,
     accept: (event: EventEnvelope) => boolean,
   ): LiveSubscription {
-    const entry = { userId: ctx.viewer!.userId, tenantId } as OpenSubscription;
     // The platform-admin flag is in the scope too: nothing rendered may differ by viewer kind.
     const viewerKind = ctx.viewer!.isPlatformAdmin ? 'platform-admin' : 'user';
-    entry.subscription = new LiveSubscription(this.hub, {
-      stream,
-      after: numericCursor('after', after),
-      accept,
-      scope: `${scope};${viewerKind}`,
-      queueLimit: this.limits.queueLimit,
-      onOverflow: (queued) =>
-        connection.close(
-          SLOW_CONSUMER_CLOSE_CODE,
-          `Too slow: ${queued} events waiting. Reconnect and resume with after = the last seq received.`,
-        ),
-      onStart: () => this.open.add(entry),
-      onEnd: () => this.open.delete(entry),
-    });
-    return entry.subscription;
+    const options = { stream, after: numericCursor('after', after), accept, scope: `${scope};${viewerKind}`, queueLimit: this.limits.queueLimit };
+    return new OpenSubscription(this.hub, options, this.open, connection, ctx.viewer!.userId, tenantId);
   }
 }
 

@@ -169,4 +169,27 @@ describe('LiveSubscription with FanOut', () => {
     expect(onOverflow).toHaveBeenCalledWith(6);
     expect((await replaying.next()).done).toBe(true);
   });
+
+  it('parks while live instead of a pending next, and wakes for its revocation', async () => {
+    const { hub } = fakeHub();
+    const live = subscription(hub);
+    await live.start(new FanOut(hub), { operationKey: 'op', render, output: recordingOutput() });
+    const wake = jest.fn();
+    expect(live.park(wake)).toBe(true);
+    expect(wake).not.toHaveBeenCalled();
+    live.revoke('gone');
+    expect(wake).toHaveBeenCalledTimes(1);
+    expect(live.park(jest.fn())).toBe(false); // the notice is to be pulled
+    expect(await live.next()).toEqual({ value: { revoked: 'gone' }, done: false });
+    expect((await live.next()).done).toBe(true);
+  });
+
+  it('does not park while it replays', async () => {
+    const fake = fakeHub([event(1)]);
+    fake.setPosition('1');
+    const replaying = subscription(fake.hub, { after: '0' });
+    await replaying.start(new FanOut(fake.hub), { operationKey: 'op', render, output: recordingOutput() });
+    expect(replaying.park(jest.fn())).toBe(false);
+    expect(((await replaying.next()).value as EventEnvelope).seq).toBe('1');
+  });
 });

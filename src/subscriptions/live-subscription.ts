@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../events/envelope';
-import type { FanOut, GroupMember, RenderPayload } from './fan-out';
+import type { FanOut, FanOutGroup, GroupMember, RenderPayload } from './fan-out';
 import type { StreamHub } from './stream-hub';
 import type { StreamKey } from './streams';
 
@@ -27,7 +27,8 @@ export interface LiveSubscriptionOptions {
   scope: string;
   /** Events waiting at most; beyond that the consumer is too slow and `onOverflow` runs. */
   queueLimit: number;
-  onOverflow: (queued: number) => void;
+  /** The consumer is too slow (a subclass may override `overflowed` instead). */
+  onOverflow?: (queued: number) => void;
   /** Runs once the subscription is live (joined its group). */
   onStart?: () => void;
   /** Runs once when the subscription ends, whatever ended it. */
@@ -61,9 +62,10 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
   private backlog: Buffer[] = [];
   private notice: { revoked: string } | null = null;
   private waiting: ((result: IteratorResult<LiveItem>) => void) | null = null;
+  private parked: (() => void) | null = null;
   private output: FrameOutput | null = null;
   private done = false;
-  private leave: () => void = () => undefined;
+  private group: FanOutGroup | null = null;
 
   constructor(
     private readonly hub: StreamHub,
@@ -78,14 +80,14 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
     const { stream, scope, accept } = this.options;
     this.output = rendering.output;
     const key = JSON.stringify([stream, scope, rendering.operationKey]);
-    const { position, leave } = await fanOut.join({ key, stream, accept, render: rendering.render }, this);
-    this.leave = leave;
-    if (this.done) return leave(); // ended while joining
+    const { position, group } = await fanOut.join({ key, stream, accept, render: rendering.render }, this);
+    this.group = group;
+    if (this.done) return group.leave(this); // ended while joining
     this.replayUpTo = position;
     if (this.replayCursor !== null && BigInt(this.replayCursor) >= BigInt(position)) {
       this.replayCursor = null; // nothing stored to replay
     }
-    this.options.onStart?.();
+    this.started();
   }
 
   /** A live event of the group, rendered: sent now, or after the replay. */
@@ -107,7 +109,7 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
   revoke(reason: string): void {
     if (this.done || this.notice) return;
     this.notice = { revoked: reason };
-    this.leave();
+    this.group?.leave(this);
     this.replayCursor = null;
     this.replayed = [];
     this.backlog = [];
@@ -117,6 +119,25 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
       resolve({ value: this.notice, done: false });
       void this.return();
     }
+    this.wake();
+  }
+
+  /**
+   * Instead of a pending `next()`: true when nothing is to be pulled now, and then `wake` runs
+   * once there is (the revocation notice) or the subscription ended; false when `next()` has
+   * something to do (a replay, a notice, the end). A live subscription waits for nothing else, and
+   * its consumer would otherwise keep a chain of pending promises for its whole life.
+   */
+  park(wake: () => void): boolean {
+    if (this.done || this.notice || this.replaying) return false;
+    this.parked = wake;
+    return true;
+  }
+
+  private wake(): void {
+    const wake = this.parked;
+    this.parked = null;
+    wake?.();
   }
 
   async next(): Promise<IteratorResult<LiveItem>> {
@@ -154,18 +175,34 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
 
   private overflow(queued: number): void {
     void this.return();
-    this.options.onOverflow(queued);
+    this.overflowed(queued);
+  }
+
+  /** The subscription is live; a subclass may track it (LiveEvents does). */
+  protected started(): void {
+    this.options.onStart?.();
+  }
+
+  /** The subscription ended, whatever ended it. */
+  protected ended(): void {
+    this.options.onEnd?.();
+  }
+
+  /** The consumer is too slow: `queued` events wait. The subscription has ended. */
+  protected overflowed(queued: number): void {
+    this.options.onOverflow?.(queued);
   }
 
   async return(): Promise<IteratorResult<LiveItem>> {
     if (!this.done) {
       this.done = true;
-      this.leave();
-      this.options.onEnd?.();
+      this.group?.leave(this);
+      this.ended();
       this.backlog = [];
       this.replayed = [];
       this.waiting?.(DONE);
       this.waiting = null;
+      this.wake();
     }
     return DONE;
   }

@@ -1,0 +1,89 @@
+import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
+import { CloseCode, MessageType, parseMessage, stringifyMessage, type Message, type SubscribePayload } from 'graphql-ws';
+import type { OperationResults, WsConnection } from './ws-connection';
+import { runOperation } from './ws-operation';
+
+/** What the application decides in the graphql-transport-ws protocol (ws-server.ts implements them). */
+export interface ProtocolHooks {
+  /**
+   * connection_init with its payload (an object, else undefined). True acknowledges; false closes
+   * with 4403 Forbidden, unless the hook closed the socket itself with another code.
+   */
+  onConnect(connection: WsConnection, params: Record<string, unknown> | undefined): Promise<boolean>;
+  /** The socket closed; its operations have been ended. Runs for every connection, acknowledged or not. */
+  onClose(connection: WsConnection): void;
+  /**
+   * A `subscribe` (its id already registered): the execution arguments, or errors sent to the client
+   * as an `error` message.
+   */
+  onSubscribe(connection: WsConnection, id: string, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[];
+  /** The operation's contextValue. */
+  context(connection: WsConnection, id: string): unknown;
+  /** Starts a subscription operation: its results, or one result (e.g. errors from its resolver). */
+  subscribe(args: ExecutionArgs): Promise<OperationResults | ExecutionResult>;
+  /** What a `next` message carries for a result (errors masked). */
+  formatResult(id: string, result: ExecutionResult): ExecutionResult | FormattedExecutionResult;
+  /** What an `error` message carries for these errors (masked). */
+  formatErrors(id: string, errors: readonly GraphQLError[]): GraphQLFormattedError[];
+}
+
+/**
+ * Handles one message of the graphql-transport-ws protocol, with graphql-ws's close codes and
+ * texts. Messages are handled as they arrive, not one after another: a subscription's operation
+ * runs while later messages (complete, ping, other subscribes) are handled.
+ */
+export async function handleMessage(connection: WsConnection, data: string, hooks: ProtocolHooks): Promise<void> {
+  let message: Message;
+  try {
+    message = parseMessage(data);
+  } catch {
+    return connection.close(CloseCode.BadRequest, 'Invalid message received');
+  }
+  switch (message.type) {
+    case MessageType.ConnectionInit: {
+      if (connection.initReceived) return connection.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+      connection.initReceived = true;
+      const params = isObject(message.payload) ? message.payload : undefined;
+      if (!(await hooks.onConnect(connection, params))) return connection.close(CloseCode.Forbidden, 'Forbidden');
+      connection.acknowledged = true;
+      return connection.send(stringifyMessage({ type: MessageType.ConnectionAck }));
+    }
+    case MessageType.Ping:
+      // The payload is echoed, and left out when there is none, as graphql-ws does.
+      return connection.send(
+        stringifyMessage(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }),
+      );
+    case MessageType.Pong:
+      return;
+    case MessageType.Subscribe: {
+      if (!connection.acknowledged) return connection.close(CloseCode.Unauthorized, 'Unauthorized');
+      const { id, payload } = message;
+      if (connection.operations.has(id)) return connection.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      connection.operations.set(id, null);
+      return runOperation(connection, id, payload, hooks);
+    }
+    case MessageType.Complete: {
+      const results = connection.operations.get(message.id);
+      connection.operations.delete(message.id);
+      await results?.return();
+      return;
+    }
+    default:
+      // A message only a server sends (connection_ack, next, error): graphql-ws treats it as an internal error.
+      throw new Error(`Unexpected message of type ${message.type} received`);
+  }
+}
+
+/** Ends every operation of a closed connection; one that fails to end does not keep the others running. */
+export async function endOperations(connection: WsConnection): Promise<void> {
+  const running = [...connection.operations.values()];
+  connection.operations.clear();
+  const ended = await Promise.allSettled(running.map((results) => results?.return()));
+  for (const outcome of ended) {
+    if (outcome.status === 'rejected') console.error('Internal error while ending an operation of a closed socket.', outcome.reason);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

@@ -1,0 +1,84 @@
+import WebSocket from 'ws';
+import { ME } from './support/graphql-client';
+import { startTestHerald, type TestHerald } from './support/herald';
+import { openRawSocket, type RawSocket } from './support/raw-ws';
+import { createTenant, signUp, type Account } from './support/tenants';
+import { waitFor, within } from './support/wait';
+import { TENANT_EVENTS } from './support/ws-client';
+
+/**
+ * The well-formed messages of graphql-transport-ws, spoken by hand, answered as graphql-ws's
+ * server answers them (Herald's own protocol server must stay conformant).
+ */
+let t: TestHerald;
+let owner: Account;
+let tenantId: string;
+const sockets: RawSocket[] = [];
+
+beforeAll(async () => {
+  t = await startTestHerald();
+  owner = await signUp(t);
+  tenantId = (await createTenant(t, owner)).id;
+});
+afterEach(() => {
+  for (const raw of sockets.splice(0)) raw.close();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+async function open(): Promise<RawSocket> {
+  const raw = await openRawSocket(t.url);
+  sockets.push(raw);
+  return raw;
+}
+
+describe('graphql-transport-ws messages', () => {
+  it('answers ping with pong, echoing its payload or leaving it out; ignores pong', async () => {
+    const raw = await open();
+    raw.send({ type: 'ping', payload: { n: 1 } });
+    expect(await raw.waitFor((m) => m.type === 'pong', 'a pong')).toEqual({ type: 'pong', payload: { n: 1 } });
+    raw.send({ type: 'pong' });
+    raw.send({ type: 'ping' });
+    await raw.waitFor((m) => m.type === 'pong' && !('payload' in m), 'a pong without payload');
+    await raw.init(owner.token);
+  });
+
+  it('runs a query: next with its result, then complete', async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    raw.subscribe('q', ME);
+    await raw.waitFor((m) => m.id === 'q' && m.type === 'complete', 'complete');
+    const forQ = raw.messages.filter((m) => m.id === 'q');
+    expect(forQ.map((m) => m.type)).toEqual(['next', 'complete']);
+    expect(forQ[0].payload.data.me.id).toBe(owner.userId);
+  });
+
+  it("ends a subscription on the client's complete, and releases it", async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    raw.subscribe('live', TENANT_EVENTS, { tenantId });
+    await waitFor(() => t.herald.liveStats().subscriptions === 1, { what: 'the subscription to start' });
+    raw.send({ type: 'complete', id: 'live' });
+    await waitFor(() => t.herald.liveStats().subscriptions === 0, { what: 'the subscription to end' });
+    expect(raw.messages.filter((m) => m.id === 'live' && m.type === 'complete')).toEqual([]);
+  });
+
+  it('closes a socket without the graphql-transport-ws subprotocol: 4406', async () => {
+    const socket = new WebSocket(`${t.url.replace(/^http/, 'ws')}/graphql`);
+    socket.on('error', () => undefined);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    expect(await within(closed, 10_000, 'the close')).toEqual({ code: 4406, reason: 'Subprotocol not acceptable' });
+  });
+
+  it('releases the connection when the client goes', async () => {
+    const before = t.herald.liveStats().connections;
+    const raw = await open();
+    await raw.init(owner.token);
+    expect(t.herald.liveStats().connections).toBe(before + 1);
+    raw.close();
+    await waitFor(() => t.herald.liveStats().connections === before, { what: 'the connection to be released' });
+  });
+});
