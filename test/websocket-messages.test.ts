@@ -2,7 +2,8 @@ import WebSocket from 'ws';
 import { ME } from './support/graphql-client';
 import { startTestHerald, type TestHerald } from './support/herald';
 import { openRawSocket, type RawSocket } from './support/raw-ws';
-import { createTenant, signUp, type Account } from './support/tenants';
+import { STARTS_AT_ONCE } from '../src/graphql/ws-connection';
+import { createTenant, signUp, UPDATE_TENANT, type Account } from './support/tenants';
 import { waitFor, within } from './support/wait';
 import { TENANT_EVENTS } from './support/ws-client';
 
@@ -80,5 +81,25 @@ describe('graphql-transport-ws messages', () => {
     expect(t.herald.liveStats().connections).toBe(before + 1);
     raw.close();
     await waitFor(() => t.herald.liveStats().connections === before, { what: 'the connection to be released' });
+  });
+
+  it('starts a few operations of a connection at once; one completed while it waited for a turn never runs', async () => {
+    const raw = await open();
+    await raw.init(owner.token);
+    const FLOOD = 12;
+    for (let i = 0; i < FLOOD; i++) {
+      raw.subscribe(`rename-${i}`, UPDATE_TENANT, { id: tenantId, input: { name: `Flood ${i}` } });
+      raw.send({ type: 'complete', id: `rename-${i}` });
+    }
+    // Messages are handled in order: once this answers, every rename has started or been dropped.
+    raw.subscribe('after', ME);
+    await raw.waitFor((m) => m.id === 'after' && m.type === 'complete', 'the query after the flood');
+    const renamed = async () =>
+      (await t.db.query(`SELECT 1 FROM events WHERE name = 'tenant.updated' AND tenant_id = $1`, [tenantId])).length;
+    await waitFor(async () => (await renamed()) > 0, { what: 'the renames that started to commit' });
+    // Give every rename that did start ample time to commit (each takes milliseconds).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The first ones had a turn and started before their complete arrived; the rest never ran.
+    expect(await renamed()).toBeLessThanOrEqual(STARTS_AT_ONCE);
   });
 });

@@ -3,6 +3,13 @@ import WebSocket from 'ws';
 import type { Viewer } from '../services/request-context';
 
 /**
+ * Operations of one connection that start at once (authorise, replay, execute: the database work);
+ * the others wait for a turn. A client that floods subscribe/complete then costs the database a
+ * few starts, not one per message: an operation completed while it waited never starts.
+ */
+export const STARTS_AT_ONCE = 4;
+
+/**
  * A subscription's results as the protocol server pulls them; `return()` ends it at once. With
  * `park`, a source that has nothing to yield for a long time (a live subscription) is not pulled:
  * `park(wake)` returns true and calls `wake` once `next()` has something to do.
@@ -29,6 +36,9 @@ export class WsConnection {
    * is a subscription. An id is registered from `subscribe` until the operation ends.
    */
   readonly operations = new Map<string, OperationResults | null>();
+  /** Operations starting now (at most STARTS_AT_ONCE), and those waiting for a turn. */
+  private starting = 0;
+  private waitingTurns: (() => void)[] | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -38,6 +48,22 @@ export class WsConnection {
     readonly userAgent: string | null,
     readonly traceparent: string | undefined,
   ) {}
+
+  /** Resolves when this connection may start one more operation; call `endTurn` once it started. */
+  takeTurn(): Promise<void> | undefined {
+    if (this.starting < STARTS_AT_ONCE) {
+      this.starting++;
+      return undefined;
+    }
+    return new Promise((resolve) => (this.waitingTurns ??= []).push(resolve));
+  }
+
+  endTurn(): void {
+    const next = this.waitingTurns?.shift();
+    if (this.waitingTurns?.length === 0) this.waitingTurns = null;
+    if (next) next(); // the turn passes on: `starting` stays
+    else this.starting--;
+  }
 
   /** Sends a protocol message if the socket is still open (a closing socket drops it, as graphql-ws). */
   send(message: string): void {

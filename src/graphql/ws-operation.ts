@@ -25,8 +25,16 @@ export async function runOperation(connection: WsConnection, id: string, payload
       if (operations.has(id)) sendErrors(connection, id, [new GraphQLError('Unable to identify operation')], hooks);
       return;
     }
-    args.contextValue = hooks.context(connection, id);
-    const result = operation.operation === 'subscription' ? await hooks.subscribe(args) : await execute(args);
+    const turn = connection.takeTurn();
+    if (turn) await turn; // with a turn free, it starts at once, before later messages are handled
+    let result: OperationResults | ExecutionResult;
+    try {
+      if (!operations.has(id)) return; // completed, or the socket closed, while it waited for a turn
+      args.contextValue = hooks.context(connection, id);
+      result = operation.operation === 'subscription' ? await hooks.subscribe(args) : await execute(args);
+    } finally {
+      connection.endTurn();
+    }
     if (isResults(result)) {
       if (!operations.has(id)) {
         void result.return(); // completed or closed while it started
