@@ -4,7 +4,7 @@ import { BatchAbandonedError } from './batch-abandoned-error';
 import type { EventEnvelope, NewEvent } from './envelope';
 import type { EventStore } from './event-store';
 import { LeaseLostError } from './lease-lost-error';
-import type { EventOrigin, Tx } from './transactions';
+import { recordingTx, type EventOrigin, type Tx } from './transactions';
 
 /** The delivery a completion completes, and the claim on it the run must still hold. */
 export interface DeliveryGuard {
@@ -81,7 +81,7 @@ export async function runCompletionBatch(deps: CompletionBatchDeps, items: reado
         await runner.query(`SAVEPOINT completion_${i}`);
         const events: NewEvent[] = [];
         try {
-          const value = await untilAborted(item.work(txOf(runner, item.origin, events)), item);
+          const value = await untilAborted(item.work(recordingTx(runner.manager, item.origin, events)), item);
           outcomes.set(item, { ok: true, value });
           recorded.set(item, events);
         } catch (error) {
@@ -142,22 +142,6 @@ function guardColumns(items: readonly PendingCompletion[]): [string[], string[],
   return [items.map((i) => i.guard.id), items.map((i) => i.guard.lockedBy), items.map((i) => i.guard.attempts)];
 }
 
-/** The unit of work handed to one completion: the batch's manager, its own events and origin. */
-function txOf(runner: QueryRunner, origin: EventOrigin, events: NewEvent[]): Tx {
-  return {
-    manager: runner.manager,
-    // The same attribution as Transactions.run.
-    record: (name, payload, overrides) => {
-      events.push({
-        name,
-        payload,
-        tenantId: overrides?.tenantId !== undefined ? overrides.tenantId : (origin.tenantId ?? null),
-        actorId: overrides?.actorId !== undefined ? overrides.actorId : origin.actorId,
-        context: origin.context,
-      });
-    },
-  };
-}
 
 /** `work`, or Abandoned as soon as the item's run is aborted. */
 function untilAborted<T>(work: Promise<T>, item: PendingCompletion): Promise<T> {

@@ -36,23 +36,27 @@ export class Transactions {
     let committed: EventEnvelope[] = [];
     const result = await this.dataSource.transaction(async (manager) => {
       const pending: NewEvent[] = [];
-      const tx: Tx = {
-        manager,
-        record: (name, payload, overrides) => {
-          pending.push({
-            name,
-            payload,
-            tenantId: overrides?.tenantId !== undefined ? overrides.tenantId : (origin.tenantId ?? null),
-            actorId: overrides?.actorId !== undefined ? overrides.actorId : origin.actorId,
-            context: origin.context,
-          });
-        },
-      };
-      const value = await work(tx);
+      const value = await work(recordingTx(manager, origin, pending));
       committed = await this.store.append(manager, pending);
       return value;
     });
     if (committed.length > 0) this.onCommit(committed);
     return result;
   }
+}
+
+/** A unit of work on `manager` whose recorded events, attributed to `origin` unless overridden, go to `pending`. */
+export function recordingTx(manager: EntityManager, origin: EventOrigin, pending: NewEvent[]): Tx {
+  return {
+    manager,
+    record: (name, payload, overrides) => {
+      pending.push({
+        name,
+        payload,
+        tenantId: overrides?.tenantId !== undefined ? overrides.tenantId : (origin.tenantId ?? null),
+        actorId: overrides?.actorId !== undefined ? overrides.actorId : origin.actorId,
+        context: origin.context,
+      });
+    },
+  };
 }
