@@ -1,4 +1,5 @@
-import { REGISTER, errorCode } from './support/graphql-client';
+import { LOGIN, REGISTER, errorCode } from './support/graphql-client';
+import { ADD_MEMBER, createTenant, signUp } from './support/tenants';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
 import { waitFor } from './support/wait';
 
@@ -93,5 +94,26 @@ describe('eventStats', () => {
     const audit = stats.listeners.find((l: any) => l.name === 'record-audit-entry');
     expect(audit).toMatchObject({ dead: 0, retrying: 0 });
     expect(errorCode(await t.gql(`{ eventStats { events { name } } }`, {}, user))).toBe('FORBIDDEN');
+  });
+});
+
+// After eventStats, which counts the accounts registered so far.
+describe("a tenant's events", () => {
+  it("shows a tenant's OWNER the security events about its members, as tenantEvents does; a MEMBER sees none", async () => {
+    const owner = await signUp(t);
+    const member = await signUp(t);
+    const tenant = await createTenant(t, owner);
+    const added = await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: member.email, role: 'MEMBER' }, owner.token);
+    expect(added.errors).toBeUndefined();
+    const failed = await t.gql(LOGIN, { input: { email: member.email, password: 'not the password' } });
+    expect(errorCode(failed)).toBe('UNAUTHENTICATED');
+
+    const names = ['auth.login.failed'];
+    const seenByOwner = await t.gql(EVENTS, { tenantId: tenant.id, names }, owner.token);
+    expect(seenByOwner.data!.events.edges.map((edge: { node: { payload: { userId: string } } }) => edge.node.payload.userId)).toEqual([
+      member.userId,
+    ]);
+    const seenByMember = await t.gql(EVENTS, { tenantId: tenant.id, names }, member.token);
+    expect(seenByMember.data!.events.edges).toEqual([]);
   });
 });

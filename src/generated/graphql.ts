@@ -298,7 +298,8 @@ export type Query = {
   eventStats: EventStats;
   /**
    * Events in seq order, after the `after` cursor (an event's seq). With `tenantId`, that tenant's
-   * events (its members); without, all events (platform admins). `first` is 1 to 200 (default 50).
+   * events (its members), and for OWNER and ADMIN also the security events about its members, as
+   * `tenantEvents` streams them; without, all events (platform admins). `first` is 1 to 200 (default 50).
    */
   events: EventConnection;
   /** The signed-in user, or null when anonymous. */

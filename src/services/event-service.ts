@@ -3,6 +3,7 @@ import { BadUserInputError } from '../errors/domain-errors';
 import { isEventName } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
+import { streamCondition } from '../subscriptions/streams';
 import type { SeqHorizon } from '../events/seq-horizon';
 import { platformAdmin, signedIn } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
@@ -29,8 +30,9 @@ export class EventService {
   ) {}
 
   /**
-   * Events in seq order after a cursor. A tenant's members read its events, security (`auth.*`)
-   * ones only as OWNER or ADMIN; all events are for platform admins. Pages end at the safe horizon
+   * Events in seq order after a cursor. A tenant's members read its events, and OWNER and ADMIN
+   * also the security (`auth.*`) events about its members, as `tenantEvents` streams them (the
+   * same condition); all events are for platform admins. Pages end at the safe horizon
    * (src/events/seq-horizon.ts), so paging by seq skips nothing that commits later; the horizon is
    * read after the call, so a mutation that answered before it is in it.
    */
@@ -53,11 +55,13 @@ export class EventService {
       platformAdmin(ctx);
     }
 
+    // A tenant's events as `tenantEvents` follows them: its own, and security events about its members.
+    const tenantStream = streamCondition(`tenant:${args.tenantId ?? ''}`, 2).sql;
     const horizon = await this.horizon.next();
     const rows: EventRow[] = await this.dataSource.query(
       `SELECT ${ENVELOPE_COLUMNS} FROM events e
        WHERE e.seq > $1 AND e.seq <= $6
-         AND ($2::uuid IS NULL OR e.tenant_id = $2)
+         AND ($2::uuid IS NULL OR ${tenantStream})
          AND ($3::varchar[] IS NULL OR e.name = ANY($3))
          AND ($4 OR e.name NOT LIKE 'auth.%')
        ORDER BY e.seq
