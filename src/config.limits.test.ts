@@ -1,17 +1,8 @@
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
+import { PRODUCTION_SECRET, problemsOf } from '../test/support/config-problems';
 
-const SECRET = 'a-production-secret-of-at-least-32-chars';
+const SECRET = PRODUCTION_SECRET;
 const production = (env: Record<string, string> = {}) => ({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...env });
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
 
 describe('request limits', () => {
   it('default to DESIGN.md §6', () => {

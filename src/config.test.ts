@@ -1,17 +1,7 @@
-import { ConfigError, loadConfig, redactUrl } from './config';
+import { loadConfig, redactUrl } from './config';
+import { PRODUCTION_SECRET, problemsOf } from '../test/support/config-problems';
 
-const SECRET = 'a-production-secret-of-at-least-32-chars';
-
-/** The problems `loadConfig` reports for `env`, or [] when it accepts it. */
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const SECRET = PRODUCTION_SECRET;
 
 describe('loadConfig', () => {
   it('runs with no variables at all: embedded mode, development defaults', () => {

@@ -38,8 +38,9 @@ export class FanOutGroup {
   ) {}
 
   onEvent(event: EventEnvelope): void {
-    // Only events after the group's position: a reader woken while it was still opening can read
-    // from before the position it then reported to join(), and members replay up to that position.
+    // Only events after the group's position: members replay up to it, so anything at or before it
+    // would reach them twice. (StreamReader no longer reads before its starting position; this
+    // keeps the promise local to the group.)
     if (!isAfter(event.seq, this.position)) return;
     this.position = event.seq;
     if (!this.spec.accept(event)) return;

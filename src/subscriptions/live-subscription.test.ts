@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../events/envelope';
 import { FanOut } from './fan-out';
-import { LiveSubscription, type FrameOutput } from './live-subscription';
+import { LiveSubscription, type FrameOutput, type LiveSubscriptionOptions } from './live-subscription';
 import type { StreamHub, StreamListener } from './stream-hub';
 
 /** A StreamHub stand-in: `emit` plays the reader; `stored` is what `read` finds. */
@@ -45,16 +45,35 @@ function recordingOutput(): FrameOutput & { written: string[]; buffered: number 
   };
 }
 
-function subscription(hub: StreamHub, options: Partial<ConstructorParameters<typeof LiveSubscription>[1]> = {}) {
-  return new LiveSubscription(hub, {
-    stream: 'tenant:t',
-    after: null,
-    accept: () => true,
-    scope: 'all',
-    queueLimit: 5,
-    onOverflow: jest.fn(),
-    ...options,
-  });
+/** Reports the end and the overflow to jest functions, where LiveEvents' subclass acts on them. */
+class ProbedSubscription extends LiveSubscription {
+  constructor(
+    hub: StreamHub,
+    options: LiveSubscriptionOptions,
+    private readonly probes: { onOverflow?: (queued: number) => void; onEnd?: () => void },
+  ) {
+    super(hub, options);
+  }
+
+  protected override ended(): void {
+    this.probes.onEnd?.();
+  }
+
+  protected override overflowed(queued: number): void {
+    this.probes.onOverflow?.(queued);
+  }
+}
+
+function subscription(
+  hub: StreamHub,
+  options: Partial<LiveSubscriptionOptions> & { onOverflow?: (queued: number) => void; onEnd?: () => void } = {},
+) {
+  const { onOverflow, onEnd, ...overrides } = options;
+  return new ProbedSubscription(
+    hub,
+    { stream: 'tenant:t', after: null, accept: () => true, scope: 'all', queueLimit: 5, ...overrides },
+    { onOverflow, onEnd },
+  );
 }
 
 const render = (e: EventEnvelope) => Buffer.from(JSON.stringify({ data: { seq: e.seq } }));

@@ -25,14 +25,8 @@ export interface LiveSubscriptionOptions {
    * events): part of the group key, so only subscribers who see the same events share a group.
    */
   scope: string;
-  /** Events waiting at most; beyond that the consumer is too slow and `onOverflow` runs. */
+  /** Events waiting at most; beyond that the consumer is too slow (`overflowed`) and it ends. */
   queueLimit: number;
-  /** The consumer is too slow (a subclass may override `overflowed` instead). */
-  onOverflow?: (queued: number) => void;
-  /** Runs once the subscription is live (joined its group). */
-  onStart?: () => void;
-  /** Runs once when the subscription ends, whatever ended it. */
-  onEnd?: () => void;
 }
 
 /** How the GraphQL layer renders and delivers this subscription's events (see graphql/live-execution). */
@@ -178,20 +172,16 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
     this.overflowed(queued);
   }
 
-  /** The subscription is live; a subclass may track it (LiveEvents does). */
-  protected started(): void {
-    this.options.onStart?.();
-  }
+  /*
+   * What a subclass does when the subscription goes live, ends (whatever ended it), or ends
+   * because its consumer is too slow (`queued` events wait): LiveEvents tracks it and closes the
+   * connection. Overrides rather than callbacks: no closures per subscription.
+   */
+  protected started(): void {}
 
-  /** The subscription ended, whatever ended it. */
-  protected ended(): void {
-    this.options.onEnd?.();
-  }
+  protected ended(): void {}
 
-  /** The consumer is too slow: `queued` events wait. The subscription has ended. */
-  protected overflowed(queued: number): void {
-    this.options.onOverflow?.(queued);
-  }
+  protected overflowed(_queued: number): void {}
 
   async return(): Promise<IteratorResult<LiveItem>> {
     if (!this.done) {
