@@ -10,7 +10,7 @@ import { DeliveryCompletions } from './events/delivery-completions';
 import type { EventEnvelope } from './events/envelope';
 import { EventPublisher } from './events/event-publisher';
 import { EventStore } from './events/event-store';
-import { listenerNamesByEvent, type AnyListener } from './events/listener';
+import { listenerDelays, listenerNamesByEvent, type AnyListener } from './events/listener';
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
@@ -162,6 +162,7 @@ export class Herald {
     ].map(this.options.wrapListener ?? ((listener) => listener));
     const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
       preparedStatements: !embedded && config.databasePreparedStatements,
+      delayOf: listenerDelays(listeners),
     });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,

@@ -63,6 +63,23 @@ it('appends events in the order given, with one delivery row per interested list
   ]);
 });
 
+it("writes a delayed listener's delivery due that long after the event, the others due at once", async () => {
+  const delayed = new EventStore((name) => LISTENERS[name] ?? [], undefined, {
+    delayOf: (listener) => (listener === 'onboarding' ? 3_600_000 : 0),
+  });
+  const tenantId = randomTenant();
+  await dataSource.transaction((manager) => delayed.append(manager, [event('tenant.created', tenantId)]));
+  const rows = await db.query<{ listener: string; delay_s: number }>(
+    `SELECT d.listener, extract(epoch FROM d.due_at - e.occurred_at)::float AS delay_s
+     FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.tenant_id = $1 ORDER BY d.listener`,
+    [tenantId],
+  );
+  expect(rows.map((r) => r.listener)).toEqual(['audit', 'onboarding']);
+  expect(Math.abs(rows[0].delay_s)).toBeLessThan(5);
+  expect(rows[1].delay_s).toBeGreaterThan(3_600 - 5);
+  expect(rows[1].delay_s).toBeLessThan(3_600 + 5);
+});
+
 it('records nothing, neither events nor delivery rows, when the unit of work rolls back', async () => {
   const tenantId = randomTenant();
   const transactions = new Transactions(dataSource, store, () => undefined);

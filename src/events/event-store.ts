@@ -66,10 +66,13 @@ export class EventStore {
     const subjects = events.map(subjectOf);
     const deliveryEventIds: string[] = [];
     const deliveryListeners: string[] = [];
+    const deliveryDelays: number[] = [];
+    const delayOf = this.options.delayOf ?? (() => 0);
     events.forEach((event, i) => {
       for (const listener of this.listenersFor(event.name)) {
         deliveryEventIds.push(ids[i]);
         deliveryListeners.push(listener);
+        deliveryDelays.push(delayOf(listener));
       }
     });
     // One statement takes the appending lock, looks up the audiences, inserts the events and their
@@ -95,9 +98,10 @@ export class EventStore {
                    audience_tenant_ids
        ),
        delivered AS (
-         INSERT INTO deliveries (event_id, listener, status)
-         SELECT d.event_id, d.listener, 'pending'
-         FROM unnest($8::uuid[], $9::varchar[]) AS d(event_id, listener) JOIN inserted ON inserted.id = d.event_id
+         INSERT INTO deliveries (event_id, listener, status, due_at)
+         SELECT d.event_id, d.listener, 'pending', now() + d.delay_ms * interval '1 millisecond'
+         FROM unnest($8::uuid[], $9::varchar[], $11::bigint[]) AS d(event_id, listener, delay_ms)
+           JOIN inserted ON inserted.id = d.event_id
        )
        SELECT * FROM inserted`,
       [
@@ -111,6 +115,7 @@ export class EventStore {
         deliveryEventIds,
         deliveryListeners,
         subjects,
+        deliveryDelays,
       ],
     );
     // RETURNING itself promises no order.
@@ -150,6 +155,8 @@ export interface EventStoreOptions {
    * name that already exists.
    */
   preparedStatements?: boolean;
+  /** How long after the event a listener's delivery is due, ms (`listenerDelays`); 0 when absent. */
+  delayOf?: (listener: string) => number;
 }
 
 /** Builds the SQL expression (uuid[]) for the tenants of the user whose id is `userId` (an SQL expression). */

@@ -49,6 +49,12 @@ export interface Listener<N extends EventName = EventName> {
   readonly timeoutMs?: number;
   /** First retry delay, ms; doubles per attempt, with jitter (default 1 s). */
   readonly backoffMs?: number;
+  /**
+   * Run this long after the event commits instead of at once (a reminder, an expiry), ms. The
+   * delivery row is written with the event and waits in the database until it is due, so it
+   * survives restarts and runs once across instances; the handler decides whether it still applies.
+   */
+  readonly delayMs?: number;
 }
 
 /** Types a listener's `handle` from its `on` list. */
@@ -69,4 +75,10 @@ export function listenerNamesByEvent(
     for (const name of listener.on as string[]) byEvent.set(name, [...(byEvent.get(name) ?? []), listener.name]);
   }
   return (name) => byEvent.get(name) ?? [];
+}
+
+/** For the event store: how long after its event each listener's delivery is due (0 unless `delayMs`). */
+export function listenerDelays(listeners: readonly Pick<AnyListener, 'name' | 'delayMs'>[]): (listener: string) => number {
+  const delays = new Map(listeners.filter((l) => l.delayMs).map((l) => [l.name, l.delayMs!]));
+  return (listener) => delays.get(listener) ?? 0;
 }
