@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { LinkTokens } from './auth/link-tokens';
+import { loadMasterKey, ServerKeys } from './auth/secret-key';
 import type { Config } from './config';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
@@ -19,6 +21,7 @@ import { startWebSocketServer, type WebSocketServerHandle } from './graphql/ws-s
 import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
+import { EmailLinks } from './mail/email-links';
 import { createMailer, type Mailer } from './mail/mailer';
 import { observeListenerRuns } from './observability/listener-observer';
 import { HeraldMetrics } from './observability/metrics';
@@ -26,7 +29,7 @@ import { MetricsEndpoint } from './observability/metrics-endpoint';
 import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
-import { buildServices } from './services/build-services';
+import { buildServices, type ServiceParts } from './services/build-services';
 import { watchRevocations } from './subscriptions/revocations';
 import { StreamHub } from './subscriptions/stream-hub';
 import { TenantDatabase } from './db/tenant-database';
@@ -66,6 +69,7 @@ export class Herald {
   private runtime: ListenerRuntime | null = null;
   private transactions: Transactions | null = null;
   private services: Services | null = null;
+  private serviceParts: ServiceParts | null = null;
   private http: HttpParts | null = null;
   private hub: StreamHub | null = null;
   private ws: WebSocketServerHandle | null = null;
@@ -95,9 +99,9 @@ export class Herald {
    * The started parts, for in-process benchmarks (bench/) that commit events or call services
    * without HTTP. Application code never needs this: resolvers get the services from their context.
    */
-  get parts(): { dataSource: DataSource; transactions: Transactions; services: Services } {
-    if (!this.dataSource || !this.transactions || !this.services) throw new Error('Herald is not started');
-    return { dataSource: this.dataSource, transactions: this.transactions, services: this.services };
+  get parts(): { dataSource: DataSource; transactions: Transactions; services: Services; serviceParts: ServiceParts } {
+    if (!this.dataSource || !this.transactions || !this.services || !this.serviceParts) throw new Error('Herald is not started');
+    return { dataSource: this.dataSource, transactions: this.transactions, services: this.services, serviceParts: this.serviceParts };
   }
 
   start(): Promise<void> {
@@ -117,6 +121,10 @@ export class Herald {
     if (config.jwtSecretGenerated) {
       logger.warn('JWT_SECRET is not set: using a random secret for this process; sessions end when it restarts');
     }
+    const keys = new ServerKeys(await loadMasterKey(config.secretKey, config.dataDir, logger));
+    const linkTokens = new LinkTokens(keys.key('link-tokens'));
+    // Links in emails point at PUBLIC_URL, or at this server once it listens.
+    const links = new EmailLinks(() => config.publicUrl ?? this.url);
 
     // Database first: everything else records into it.
     let databaseUrl = config.databaseUrl;
@@ -157,6 +165,9 @@ export class Herald {
         tenantAuditLog,
         platformAdminEmails: config.platformAdminEmails,
         loginThrottle: config.loginThrottle,
+        accounts: config.accounts,
+        links,
+        linkTokens,
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
@@ -201,16 +212,21 @@ export class Herald {
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
     this.hub = new StreamHub(dataSource, bus, logger);
-    const services = (this.services = buildServices({
+    this.serviceParts = {
       config,
       dataSource,
       transactions,
       bus,
       hub: this.hub,
+      tenantDatabase,
       tenantAuditLog,
       logger,
+      keys,
+      linkTokens,
+      links,
       wakeListeners: () => this.runtime?.wake(),
-    }));
+    };
+    const services = (this.services = buildServices(this.serviceParts));
     const live = services.live;
 
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
