@@ -195,7 +195,9 @@ async function main(): Promise<void> {
     };
     const deliveries = () =>
       db.query<{ status: string; n: number }>(
-        `SELECT d.status, count(*)::int AS n FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.seq > $1 GROUP BY d.status`,
+        // Reminders due a day later (never tried yet) are not the soak's to wait for.
+        `SELECT d.status, count(*)::int AS n FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE e.seq > $1 AND NOT (d.status = 'pending' AND d.attempts = 0 AND d.due_at > now() + interval '1 hour') GROUP BY d.status`,
         [startSeq],
       );
     await until(async () => (await deliveries()).every((row) => ['done', 'dead'].includes(row.status)), 180_000, 'deliveries to finish');
