@@ -14,6 +14,7 @@ import { listenerDelays, listenerNamesByEvent, type AnyListener } from './events
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
+import { withCanonicalIds } from './graphql/canonical-ids';
 import { createResolvers } from './graphql/resolvers';
 import { startWebSocketServer, type WebSocketServerHandle } from './graphql/ws-server';
 import { createHttpApp, type HttpParts } from './http/http-app';
@@ -213,7 +214,7 @@ export class Herald {
     }));
     const live = services.live;
 
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
+    const schema = withCanonicalIds(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never }));
     let ws: WebSocketServerHandle | null = null;
     this.http = await createHttpApp({
       config,

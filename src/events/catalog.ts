@@ -113,5 +113,17 @@ export function isEventName(value: string): value is EventName {
 
 /** Security events are the `auth.*` ones: only OWNER/ADMIN of a tenant see them. */
 export function isSecurityEvent(name: string): boolean {
-  return name.startsWith('auth.');
+  return name.startsWith(SECURITY_EVENT_PREFIX);
+}
+
+const SECURITY_EVENT_PREFIX = 'auth.';
+
+/** The same rule in SQL: `column` (an event name column) is a security event's. */
+export function isSecurityEventSql(column: string): string {
+  return `${column} LIKE '${SECURITY_EVENT_PREFIX}%'`;
+}
+
+/** Whether a tenant role sees the tenant's security events (a platform admin counts as OWNER). */
+export function roleSeesSecurityEvents(role: TenantRole): boolean {
+  return role !== 'MEMBER';
 }

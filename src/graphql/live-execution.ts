@@ -50,7 +50,12 @@ async function startLive(
 ): Promise<Results> {
   const output = (args.contextValue as GraphQLContext).connection!.output;
   const shared = sharedExecutionArgs(args, contextValue);
-  await source.start(options.fanOut, { operationKey, render: renderingOf(shared, options.logger), output });
+  try {
+    await source.start(options.fanOut, { operationKey, render: renderingOf(shared, options.logger), output });
+  } catch (error) {
+    await source.return(); // not left among the open subscriptions
+    throw error;
+  }
   return new ExecutedResults(source, shared);
 }
 

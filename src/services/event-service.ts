@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { BadUserInputError } from '../errors/domain-errors';
-import { isEventName } from '../events/catalog';
+import { isEventName, isSecurityEventSql, roleSeesSecurityEvents } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
 import { streamCondition } from '../subscriptions/streams';
 import type { SeqHorizon } from '../events/seq-horizon';
-import { platformAdmin, signedIn } from './access';
+import { platformAdmin } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
 import type { RequestContext } from './request-context';
 
@@ -49,8 +49,7 @@ export class EventService {
 
     let includeSecurity = true;
     if (args.tenantId) {
-      const role = signedIn(ctx).isPlatformAdmin ? 'OWNER' : await this.tenantRoleOf(ctx, args.tenantId);
-      includeSecurity = role !== 'MEMBER';
+      includeSecurity = roleSeesSecurityEvents(await this.tenantRoleOf(ctx, args.tenantId));
     } else {
       platformAdmin(ctx);
     }
@@ -63,7 +62,7 @@ export class EventService {
        WHERE e.seq > $1 AND e.seq <= $6
          AND ($2::uuid IS NULL OR ${tenantStream})
          AND ($3::varchar[] IS NULL OR e.name = ANY($3))
-         AND ($4 OR e.name NOT LIKE 'auth.%')
+         AND ($4 OR NOT ${isSecurityEventSql('e.name')})
        ORDER BY e.seq
        LIMIT $5`,
       [after, args.tenantId ?? null, names, includeSecurity, size + 1, horizon],

@@ -76,7 +76,8 @@ export class LiveSubscription implements AsyncIterableIterator<LiveItem>, GroupM
     const key = JSON.stringify([stream, scope, rendering.operationKey]);
     const { position, group } = await fanOut.join({ key, stream, accept, render: rendering.render }, this);
     this.group = group;
-    if (this.done) return group.leave(this); // ended while joining
+    // Ended or revoked while joining: out of the group at once (a revoked one still yields its notice).
+    if (this.done || this.notice) return group.leave(this);
     this.replayUpTo = position;
     if (this.replayCursor !== null && BigInt(this.replayCursor) >= BigInt(position)) {
       this.replayCursor = null; // nothing stored to replay

@@ -1,4 +1,4 @@
-import { isSecurityEvent } from '../events/catalog';
+import { isSecurityEvent, isSecurityEventSql } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 
 /**
@@ -34,6 +34,6 @@ export function streamCondition(key: StreamKey, param: number): { sql: string; v
     case 'user':
       return { sql: `e.subject_user_id = $${param}::uuid`, value: id! };
     case 'security':
-      return { sql: `(e.name LIKE 'auth.%' AND $${param}::text IS NULL)`, value: null };
+      return { sql: `(${isSecurityEventSql('e.name')} AND $${param}::text IS NULL)`, value: null };
   }
 }
