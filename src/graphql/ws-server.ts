@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import { v7 as uuidv7 } from 'uuid';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/access-tokens';
 import type { RequestLimits } from '../config';
 import type { Logger } from '../logger';
+import { HeraldCloseCode } from '../live/close-codes';
 import type { Services } from '../services';
 import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
 import type { GraphQLContext } from './context';
@@ -24,9 +24,6 @@ const EXPIRY_SWEEP_MS = 500;
 
 /** Distinct operation texts whose parsed document is kept. */
 const DOCUMENT_CACHE_SIZE = 500;
-
-/** Close code when a user opens more connections than allowed. */
-export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
 
 /**
  * graphql-transport-ws (Herald's protocol server, ws-transport.ts) on the HTTP server's `/graphql`
@@ -62,7 +59,7 @@ export function startWebSocketServer(options: {
     for (const open of byUser.values()) {
       for (const connection of open) {
         if (connection.viewer!.tokenExpiresAt * 1000 <= now) {
-          connection.close(CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one');
+          connection.close(HeraldCloseCode.Forbidden, 'Access token expired; reconnect with a fresh one');
         }
       }
     }
@@ -81,7 +78,7 @@ export function startWebSocketServer(options: {
       if (connection.closed) return false;
       const open = byUser.get(viewer.userId) ?? new Set<WsConnection>();
       if (open.size >= options.limits.maxConnectionsPerUser) {
-        connection.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, `Too many connections: at most ${options.limits.maxConnectionsPerUser} per user`);
+        connection.close(HeraldCloseCode.TooManyConnections, `Too many connections: at most ${options.limits.maxConnectionsPerUser} per user`);
         return false;
       }
       connection.viewer = viewer;
@@ -134,6 +131,7 @@ export function startWebSocketServer(options: {
     {
       isProd: options.production,
       hooks,
+      logger,
       describe: (request) => ({
         ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
         userAgent: request.headers['user-agent'] ?? null,
@@ -148,7 +146,7 @@ export function startWebSocketServer(options: {
     closeSession(sessionId: string, reason: string): void {
       for (const open of byUser.values()) {
         for (const connection of open) {
-          if (connection.viewer?.sessionId === sessionId) connection.close(CloseCode.Forbidden, reason);
+          if (connection.viewer?.sessionId === sessionId) connection.close(HeraldCloseCode.Forbidden, reason);
         }
       }
     },

@@ -2,6 +2,7 @@ import { BadUserInputError, ForbiddenError } from '../errors/domain-errors';
 import type { EventEnvelope } from '../events/envelope';
 import { isEventName, isSecurityEvent, roleSeesSecurityEvents, type TenantRole } from '../events/catalog';
 import { canonicalId } from '../db/uuid';
+import { HeraldCloseCode } from '../live/close-codes';
 import { signedIn } from '../services/access';
 import type { TenantRoleOf } from '../services/event-service';
 import { numericCursor } from '../services/pagination';
@@ -17,9 +18,6 @@ export interface LiveConnection {
   /** The operation's `next` messages, written straight to the socket. */
   readonly output: FrameOutput;
 }
-
-/** Close code for a consumer that cannot keep up (graphql-ws leaves 4xxx for applications). */
-export const SLOW_CONSUMER_CLOSE_CODE = 4429;
 
 /** Why an open subscription may be ended: whose it is, of which tenant, what it needed. */
 interface Holder {
@@ -55,7 +53,7 @@ class OpenSubscription extends LiveSubscription implements Holder {
 
   protected override overflowed(queued: number): void {
     this.connection.close(
-      SLOW_CONSUMER_CLOSE_CODE,
+      HeraldCloseCode.SlowConsumer,
       `Too slow: ${queued} events waiting. Reconnect and resume with after = the last seq received.`,
     );
   }
