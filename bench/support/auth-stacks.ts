@@ -4,7 +4,7 @@ import { AccessTokens } from '../../src/auth/access-tokens';
 import { PasswordHasher, SCRYPT_PARAMS_LOW } from '../../src/auth/password-hasher';
 import { EventStore } from '../../src/events/event-store';
 import { Transactions } from '../../src/events/transactions';
-import { createResolvers } from '../../src/graphql/resolvers';
+import { createResolvers } from '../../src/resolvers';
 import { createHttpApp } from '../../src/http/http-app';
 import { createLogger } from '../../src/logger';
 import { HeraldMetrics } from '../../src/observability/metrics';

@@ -104,7 +104,6 @@ export async function createHttpApp(options: {
         const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
         return {
           tokenRejected: token !== null && viewer === null,
-          connection: null,
           requestId: res.locals.requestId as string,
           ip: req.ip ?? null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,

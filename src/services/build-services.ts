@@ -5,8 +5,8 @@ import type { Config } from '../config';
 import type { EventBus } from '../events/pubsub';
 import type { Transactions } from '../events/transactions';
 import type { Logger } from '../logger';
-import { LiveEvents } from '../subscriptions/live-events';
-import type { StreamHub } from '../subscriptions/stream-hub';
+import type { LiveEvents } from '../live/live-events';
+import type { SeqHorizon } from '../events/seq-horizon';
 import type { Services } from '.';
 import { AuthRateLimits } from './auth-rate-limits';
 import { AuthService } from './auth-service';
@@ -23,7 +23,10 @@ export function buildServices(parts: {
   dataSource: DataSource;
   transactions: Transactions;
   bus: EventBus;
-  hub: StreamHub;
+  /** The instance's safe horizon, shared with the live streams. */
+  horizon: SeqHorizon;
+  /** Live subscriptions (src/live), built beside the services: they use the tenant access rule. */
+  live: (tenantRoleOf: TenantRoleOf) => LiveEvents;
   tenantAuditLog: TenantAuditLog;
   logger: Logger;
   /** Tells the listener runtime there is work now (a retried delivery). */
@@ -52,9 +55,9 @@ export function buildServices(parts: {
         loginThrottle: config.loginThrottle,
       },
     ),
-    events: new EventService(dataSource, tenantRoleOf, parts.hub.horizon),
+    events: new EventService(dataSource, tenantRoleOf, parts.horizon),
     deliveries: new DeliveryService(dataSource, parts.wakeListeners),
-    live: new LiveEvents(parts.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }),
+    live: parts.live(tenantRoleOf),
     tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog),
     memberships: new MembershipService(dataSource, transactions, tenantAccess),
   };

@@ -3,7 +3,7 @@ import { BadUserInputError } from '../errors/domain-errors';
 import { isEventName, isSecurityEventSql, roleSeesSecurityEvents } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
-import { streamCondition } from '../subscriptions/streams';
+import { streamCondition } from '../events/streams';
 import type { SeqHorizon } from '../events/seq-horizon';
 import { platformAdmin } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';

@@ -3,7 +3,7 @@ import type { DeliveryService } from './delivery-service';
 import type { EventService } from './event-service';
 import type { MembershipService } from './membership-service';
 import type { TenantService } from './tenant-service';
-import type { LiveEvents } from '../subscriptions/live-events';
+import type { LiveEvents } from '../live/live-events';
 
 /** The services resolvers call; built in src/server.ts. */
 export interface Services {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from 'graphql-ws';
-import type { Logger } from '../logger';
-import { HeraldCloseCode } from '../live/close-codes';
+import type { Logger } from '../../logger';
+import { HeraldCloseCode } from '../close-codes';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { WsConnection } from './ws-connection';
 import { endOperations, handleMessage, type ProtocolHooks } from './ws-protocol';
@@ -77,7 +77,8 @@ export function serveGraphQLWs(
     if (!isProd && code === HeraldCloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
       logger.warn(`Client provided the unsupported and deprecated subprotocol "${this.protocol}".`);
     }
-    void endOperations(connection, logger).finally(() => hooks.onClose(connection));
+    endOperations(connection, logger);
+    hooks.onClose(connection);
   }
 
   wss.on('connection', (socket, request) => {

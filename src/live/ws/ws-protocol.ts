@@ -1,8 +1,10 @@
 import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
 import { MessageType, parseMessage, stringifyMessage, type Message, type SubscribePayload } from 'graphql-ws';
-import type { Logger } from '../logger';
-import { HeraldCloseCode } from '../live/close-codes';
-import type { OperationResults, WsConnection } from './ws-connection';
+import type { Logger } from '../../logger';
+import { HeraldCloseCode } from '../close-codes';
+import type { LiveSink } from '../live-sink';
+import type { StartedOperation } from '../live-operation';
+import type { WsConnection } from './ws-connection';
 import { runOperation } from './ws-operation';
 
 /** What the application decides in the graphql-transport-ws protocol (ws-server.ts implements them). */
@@ -21,8 +23,8 @@ export interface ProtocolHooks {
   onSubscribe(connection: WsConnection, id: string, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[];
   /** The operation's contextValue. */
   context(connection: WsConnection, id: string): unknown;
-  /** Starts a subscription operation: its results, or one result (e.g. errors from its resolver). */
-  subscribe(args: ExecutionArgs): Promise<OperationResults | ExecutionResult>;
+  /** Starts a subscription operation writing to `sink` (live), or its results, or one result (errors from its resolver). */
+  subscribe(args: ExecutionArgs, sink: LiveSink): Promise<StartedOperation>;
   /** What a `next` message carries for a result (errors masked). */
   formatResult(id: string, result: ExecutionResult): ExecutionResult | FormattedExecutionResult;
   /** What an `error` message carries for these errors (masked). */
@@ -65,9 +67,9 @@ export async function handleMessage(connection: WsConnection, data: string, hook
       return runOperation(connection, id, payload, hooks);
     }
     case MessageType.Complete: {
-      const results = connection.operations.get(message.id);
+      const running = connection.operations.get(message.id);
       connection.operations.delete(message.id);
-      await results?.return();
+      running?.stop();
       return;
     }
     default:
@@ -78,12 +80,15 @@ export async function handleMessage(connection: WsConnection, data: string, hook
 }
 
 /** Ends every operation of a closed connection; one that fails to end does not keep the others running. */
-export async function endOperations(connection: WsConnection, logger: Logger): Promise<void> {
+export function endOperations(connection: WsConnection, logger: Logger): void {
   const running = [...connection.operations.values()];
   connection.operations.clear();
-  const ended = await Promise.allSettled(running.map((results) => results?.return()));
-  for (const outcome of ended) {
-    if (outcome.status === 'rejected') logger.error({ err: outcome.reason }, 'ending an operation of a closed socket failed');
+  for (const operation of running) {
+    try {
+      operation?.stop();
+    } catch (error) {
+      logger.error({ err: error }, 'ending an operation of a closed socket failed');
+    }
   }
 }
 

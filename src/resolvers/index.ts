@@ -1,10 +1,10 @@
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Resolvers } from '../generated/graphql';
-import { eventResolvers } from '../resolvers/events';
-import { identityResolvers } from '../resolvers/identity';
-import { subscriptionResolvers } from '../resolvers/subscriptions';
-import { systemResolvers } from '../resolvers/system';
-import { tenantResolvers } from '../resolvers/tenants';
+import { eventResolvers } from './events';
+import { identityResolvers } from './identity';
+import { subscriptionResolvers } from './subscriptions';
+import { systemResolvers } from './system';
+import { tenantResolvers } from './tenants';
 
 /** Every resolver map, merged by root type. */
 export function createResolvers(): Resolvers {

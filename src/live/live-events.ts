@@ -2,62 +2,16 @@ import { BadUserInputError, ForbiddenError } from '../errors/domain-errors';
 import type { EventEnvelope } from '../events/envelope';
 import { isEventName, isSecurityEvent, roleSeesSecurityEvents, type TenantRole } from '../events/catalog';
 import { canonicalId } from '../db/uuid';
-import { HeraldCloseCode } from '../live/close-codes';
 import { signedIn } from '../services/access';
 import type { TenantRoleOf } from '../services/event-service';
 import { numericCursor } from '../services/pagination';
 import type { RequestContext } from '../services/request-context';
+import type { StreamKey } from '../events/streams';
+import type { Logger } from '../logger';
 import { FanOut } from './fan-out';
-import { LiveSubscription, type FrameOutput, type LiveSubscriptionOptions } from './live-subscription';
+import type { LiveSink } from './live-sink';
+import { LiveSubscription, type LiveRendering, type LiveSpec, type LiveTracker } from './live-subscription';
 import type { StreamHub } from './stream-hub';
-import type { StreamKey } from './streams';
-
-/** The WebSocket a subscription runs on: to end the connection, and to write the operation's frames. */
-export interface LiveConnection {
-  close(code: number, reason: string): void;
-  /** The operation's `next` messages, written straight to the socket. */
-  readonly output: FrameOutput;
-}
-
-/** Why an open subscription may be ended: whose it is, of which tenant, what it needed. */
-interface Holder {
-  readonly userId: string;
-  readonly tenantId: string | null;
-  /** It sees the tenant's security events through the viewer's role (not as a platform admin). */
-  readonly needsSecurityRole: boolean;
-}
-
-/**
- * A subscription LiveEvents tracks from the moment it is authorised (before it starts, so a
- * revocation that arrives while it joins its group still ends it) until it ends; it closes its
- * connection when its consumer is too slow. Overrides rather than callbacks: no closures per
- * subscription.
- */
-class OpenSubscription extends LiveSubscription implements Holder {
-  constructor(
-    hub: StreamHub,
-    options: LiveSubscriptionOptions,
-    private readonly open: Set<OpenSubscription>,
-    private readonly connection: LiveConnection,
-    readonly userId: string,
-    readonly tenantId: string | null,
-    readonly needsSecurityRole: boolean,
-  ) {
-    super(hub, options);
-    open.add(this);
-  }
-
-  protected override ended(): void {
-    this.open.delete(this);
-  }
-
-  protected override overflowed(queued: number): void {
-    this.connection.close(
-      HeraldCloseCode.SlowConsumer,
-      `Too slow: ${queued} events waiting. Reconnect and resume with after = the last seq received.`,
-    );
-  }
-}
 
 /** A check of a viewer's role in a tenant under way: a revocation meanwhile makes it read again. */
 interface Authorising {
@@ -69,10 +23,11 @@ interface Authorising {
 /**
  * The live side of the event store: `tenantEvents` and `securityEvents`, authorised when they
  * start and ended when access is revoked. The resolvers return a subscription that is authorised
- * but not started; the GraphQL layer starts it with how to render its events (live-execution.ts).
+ * but not started; a transport starts it with its rendering and a sink (live-operation.ts).
  */
-export class LiveEvents {
-  private readonly open = new Set<OpenSubscription>();
+export class LiveEvents implements LiveTracker {
+  /** Subscriptions from their authorisation until they end: what revocations look through. */
+  private readonly open = new Set<LiveSubscription>();
   private readonly authorising = new Set<Authorising>();
   /** Subscribers grouped by what they see and how it is rendered. */
   readonly fanOut: FanOut;
@@ -81,15 +36,36 @@ export class LiveEvents {
     private readonly hub: StreamHub,
     private readonly tenantRoleOf: TenantRoleOf,
     private readonly limits: { queueLimit: number },
+    private readonly logger: Logger,
   ) {
     this.fanOut = new FanOut(hub);
+  }
+
+  /**
+   * Starts an authorised subscription (a resolver's answer) with the operation's rendering and the
+   * transport's sink. If it cannot start, it is forgotten and the error goes to the transport.
+   */
+  async start(subscription: LiveSubscription, rendering: LiveRendering, sink: LiveSink): Promise<void> {
+    try {
+      await subscription.start(this.fanOut, this.hub, rendering, sink);
+    } catch (error) {
+      subscription.stop();
+      throw error;
+    }
+  }
+
+  ended(subscription: LiveSubscription): void {
+    this.open.delete(subscription);
+  }
+
+  replayFailed(subscription: LiveSubscription, error: unknown): void {
+    this.logger.error({ err: error, stream: subscription.spec.stream }, 'replay failed; the subscription ends with an internal error');
   }
 
   /** A tenant's events for its members; security events only for OWNER and ADMIN. */
   async tenantEvents(
     ctx: RequestContext,
     args: { tenantId: string; names?: readonly string[] | null; after?: string | null },
-    connection: LiveConnection,
   ): Promise<LiveSubscription> {
     const viewer = signedIn(ctx);
     const names = checkedNames(args.names);
@@ -101,7 +77,7 @@ export class LiveEvents {
     // It needs the role if it receives security events through it: a names filter may leave them out.
     const wantsSecurity = names === null || [...names].some(isSecurityEvent);
     const needsSecurityRole = seesSecurity && wantsSecurity && !viewer.isPlatformAdmin;
-    return this.start(ctx, `tenant:${tenantId}`, tenantId, args.after, connection, scope, needsSecurityRole, (event) =>
+    return this.authorised(ctx, `tenant:${tenantId}`, tenantId, args.after, scope, needsSecurityRole, (event) =>
       (names === null || names.has(event.name)) && (seesSecurity || !isSecurityEvent(event.name)),
     );
   }
@@ -113,7 +89,6 @@ export class LiveEvents {
   async securityEvents(
     ctx: RequestContext,
     args: { tenantId?: string | null; after?: string | null },
-    connection: LiveConnection,
   ): Promise<LiveSubscription> {
     const viewer = signedIn(ctx);
     if (args.tenantId) {
@@ -122,12 +97,12 @@ export class LiveEvents {
         throw new ForbiddenError("Only the tenant's owners and admins see its security events.");
       }
       const scope = 'security-events';
-      return this.start(ctx, `tenant:${tenantId}`, tenantId, args.after, connection, scope, !viewer.isPlatformAdmin, (e) =>
+      return this.authorised(ctx, `tenant:${tenantId}`, tenantId, args.after, scope, !viewer.isPlatformAdmin, (e) =>
         isSecurityEvent(e.name),
       );
     }
     const stream: StreamKey = viewer.isPlatformAdmin ? 'security' : `user:${viewer.userId}`;
-    return this.start(ctx, stream, null, args.after, connection, 'security-events', false, () => true);
+    return this.authorised(ctx, stream, null, args.after, 'security-events', false, () => true);
   }
 
   /**
@@ -164,25 +139,25 @@ export class LiveEvents {
    */
   revokeRole(tenantId: string, userId: string, role: TenantRole): void {
     if (roleSeesSecurityEvents(role)) return; // no right that a live subscription uses was lost
-    this.revoke(tenantId, userId, (open) => open.needsSecurityRole, `Your role in this tenant is now ${role}: subscribe again to continue with its rights.`);
+    this.revoke(tenantId, userId, (spec) => spec.needsSecurityRole, `Your role in this tenant is now ${role}: subscribe again to continue with its rights.`);
   }
 
   /** Ends every subscription to a tenant (deleted), on this instance. */
   revokeTenant(tenantId: string): void {
     const id = canonicalId(tenantId);
     for (const open of this.open) {
-      if (open.tenantId === id) open.revoke('This tenant was deleted.');
+      if (open.spec.tenantId === id) open.revoke('This tenant was deleted.');
     }
   }
 
-  private revoke(tenantId: string, userId: string, needed: (open: Holder) => boolean, reason: string): void {
+  private revoke(tenantId: string, userId: string, needed: (spec: LiveSpec) => boolean, reason: string): void {
     const tenant = canonicalId(tenantId);
     const user = canonicalId(userId);
     for (const check of this.authorising) {
       if (check.tenantId === tenant && check.userId === user) check.changed = true;
     }
     for (const open of this.open) {
-      if (open.tenantId === tenant && open.userId === user && needed(open)) open.revoke(reason);
+      if (open.spec.tenantId === tenant && open.spec.userId === user && needed(open.spec)) open.revoke(reason);
     }
   }
 
@@ -191,20 +166,32 @@ export class LiveEvents {
     return this.open.size;
   }
 
-  private start(
+  /** An authorised subscription, not started, tracked from now on (see `roleOf`). */
+  private authorised(
     ctx: RequestContext,
     stream: StreamKey,
     tenantId: string | null,
     after: string | null | undefined,
-    connection: LiveConnection,
     scope: string,
     needsSecurityRole: boolean,
     accept: (event: EventEnvelope) => boolean,
   ): LiveSubscription {
+    const viewer = ctx.viewer!;
     // The platform-admin flag is in the scope too: nothing rendered may differ by viewer kind.
-    const viewerKind = ctx.viewer!.isPlatformAdmin ? 'platform-admin' : 'user';
-    const options = { stream, after: numericCursor('after', after), accept, scope: `${scope};${viewerKind}`, queueLimit: this.limits.queueLimit };
-    return new OpenSubscription(this.hub, options, this.open, connection, canonicalId(ctx.viewer!.userId), tenantId, needsSecurityRole);
+    const viewerKind = viewer.isPlatformAdmin ? 'platform-admin' : 'user';
+    const spec: LiveSpec = {
+      stream,
+      after: numericCursor('after', after),
+      accept,
+      scope: `${scope};${viewerKind}`,
+      queueLimit: this.limits.queueLimit,
+      userId: canonicalId(viewer.userId),
+      tenantId,
+      needsSecurityRole,
+    };
+    const subscription = new LiveSubscription(spec, this);
+    this.open.add(subscription);
+    return subscription;
   }
 }
 
