@@ -3,7 +3,7 @@ import type { GraphQLContext } from '../graphql/context';
 import type { Logger } from '../logger';
 import type { LiveEvents } from './live-events';
 import type { LiveSink } from './live-sink';
-import { LiveSubscription } from './live-subscription';
+import { LiveSubscription, type LiveRendering } from './live-subscription';
 import { OperationKeys } from './operation-key';
 import { liveRendering, viewerless } from './rendering';
 
@@ -25,19 +25,39 @@ export function liveOperations(options: { live: LiveEvents; logger: Logger }): S
   const operationKeys = new OperationKeys();
   /** One viewer-less context for every live subscription (the services never change). */
   let sharedContext: GraphQLContext | null = null;
+  /**
+   * Renderings by operation key, shared by the subscriptions of one operation (a variable used
+   * only as `after` is not in the key, and the fields never read it): no closures per subscriber.
+   */
+  const renderings = new Map<string, LiveRendering>();
+
+  const renderingOf = (args: ExecutionArgs): LiveRendering => {
+    const key = operationKeys.keyOf(args);
+    let rendering = renderings.get(key);
+    if (rendering) {
+      renderings.delete(key); // most recently used last
+    } else {
+      sharedContext ??= viewerless(args.contextValue as GraphQLContext);
+      rendering = liveRendering(args, sharedContext, key, options.logger);
+    }
+    renderings.set(key, rendering);
+    if (renderings.size > RENDERINGS_KEPT) renderings.delete(renderings.keys().next().value!);
+    return rendering;
+  };
 
   return async (args, sink) => {
     const source = await createSourceEventStream(args);
     if (source instanceof LiveSubscription) {
-      sharedContext ??= viewerless(args.contextValue as GraphQLContext);
-      const rendering = liveRendering(args, sharedContext, operationKeys.keyOf(args), options.logger);
-      await options.live.start(source, rendering, sink);
+      await options.live.start(source, renderingOf(args), sink);
       return { live: source };
     }
     if (!(Symbol.asyncIterator in source)) return { result: source }; // errors, e.g. FORBIDDEN
     return { results: new ExecutedResults(source[Symbol.asyncIterator](), args) };
   };
 }
+
+/** Distinct live operations whose rendering is kept (least recently used dropped first). */
+const RENDERINGS_KEPT = 500;
 
 const DONE = { value: undefined, done: true } as const;
 
