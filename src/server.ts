@@ -29,6 +29,7 @@ import { buildServices } from './services/build-services';
 import { LiveEvents } from './live/live-events';
 import { liveOperations } from './live/live-operation';
 import { watchRevocations } from './live/revocations';
+import { sseHandler } from './live/sse/sse-handler';
 import { StreamHub } from './live/stream-hub';
 import { ViewerConnections } from './live/viewer-connections';
 import { startWebSocketServer, type WebSocketServerHandle } from './live/ws/ws-server';
@@ -223,10 +224,11 @@ export class Herald {
     }));
     const live = services.live;
     const schema = withCanonicalIds(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never }));
-    // Transports start operations the same way and count connections in one place.
+    // Both transports start operations the same way and count connections in one place.
     const startOperation = liveOperations({ live, logger });
     const connections = (this.connections = new ViewerConnections(config.ws.maxConnectionsPerUser));
     const operations = { limits: config.limits, introspection: config.http.introspection };
+    const sse = sseHandler({ schema, services, startOperation, connections, logger, operations });
 
     let ws: WebSocketServerHandle | null = null;
     this.http = await createHttpApp({
@@ -235,9 +237,13 @@ export class Herald {
       services,
       logger,
       readiness: () => this.readiness(),
-      onDrain: async () => ws?.dispose(),
+      onDrain: async () => {
+        sse.dispose();
+        await ws?.dispose();
+      },
       metrics,
       metricsEndpoint: metricsEndpoint.mainPortHandler,
+      streamHandler: sse.handle,
     });
     ws = this.ws = startWebSocketServer({
       httpServer: this.http.server,

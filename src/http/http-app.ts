@@ -44,6 +44,8 @@ export async function createHttpApp(options: {
   onDrain: () => Promise<void>;
   metrics: HeraldMetrics;
   metricsEndpoint?: express.RequestHandler;
+  /** GraphQL over Server-Sent Events (src/live/sse), served at /graphql/stream. */
+  streamHandler?: express.RequestHandler;
 }): Promise<HttpParts> {
   const { config, services, logger } = options;
   const app = express();
@@ -85,15 +87,26 @@ export async function createHttpApp(options: {
   });
   if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
 
+  const requestId: express.RequestHandler = (req, res, next) => {
+    const supplied = req.get('x-request-id');
+    res.locals.requestId = supplied && REQUEST_ID.test(supplied) ? supplied : uuidv7();
+    res.setHeader('x-request-id', res.locals.requestId);
+    next();
+  };
+  if (options.streamHandler) {
+    // Before /graphql, which would take /graphql/stream as its own sub-path.
+    app.use(
+      '/graphql/stream',
+      corsPolicy(config.http.corsOrigins),
+      requestId,
+      express.json({ limit: config.limits.requestBodyBytes }),
+      options.streamHandler,
+    );
+  }
   app.use(
     '/graphql',
     corsPolicy(config.http.corsOrigins),
-    (req, res, next) => {
-      const supplied = req.get('x-request-id');
-      res.locals.requestId = supplied && REQUEST_ID.test(supplied) ? supplied : uuidv7();
-      res.setHeader('x-request-id', res.locals.requestId);
-      next();
-    },
+    requestId,
     startRequestTrace,
     express.json({ limit: config.limits.requestBodyBytes }),
     tokenLimit(config.limits.maxTokens),
