@@ -1,7 +1,9 @@
+import { BadUserInputError } from '../errors/domain-errors';
+
 /**
  * The event catalog: every event name Herald records, mapped to its payload type.
  * Payloads are plain serialisable data (ids, names, timestamps): never an entity, a request, a
- * password, a hash or a token. Adding an event = adding a line here (and to EVENT_NAMES below).
+ * password, a hash or a token. Adding an event = adding a line here (and to NAMES below).
  */
 export interface EventCatalog {
   // user
@@ -109,6 +111,18 @@ export const EVENT_NAMES = Object.keys(NAMES) as EventName[];
 
 export function isEventName(value: string): value is EventName {
   return Object.prototype.hasOwnProperty.call(NAMES, value);
+}
+
+/**
+ * A `names` argument (events query, tenantEvents), checked: null when absent, else the names,
+ * each of the catalog (BAD_USER_INPUT naming the first that is not).
+ */
+export function eventNamesArgument(names: readonly string[] | null | undefined): EventName[] | null {
+  if (!names) return null;
+  for (const name of names) {
+    if (!isEventName(name)) throw new BadUserInputError('names', `"${name.slice(0, 100)}" is not an event name.`);
+  }
+  return names as EventName[];
 }
 
 /** Security events are the `auth.*` ones: only OWNER/ADMIN of a tenant see them. */

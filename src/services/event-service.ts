@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { BadUserInputError } from '../errors/domain-errors';
-import { isEventName, isSecurityEventSql, roleSeesSecurityEvents } from '../events/catalog';
+import { eventNamesArgument, isSecurityEventSql, roleSeesSecurityEvents } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
 import { streamCondition } from '../events/streams';
@@ -9,7 +8,7 @@ import { platformAdmin } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
 import type { RequestContext } from './request-context';
 
-/** A viewer's role in a tenant; throws NOT_FOUND for non-members (see TenantService). */
+/** The role a viewer reads a tenant's events with; throws NOT_FOUND for non-members (TenantAccess.memberRole). */
 export type TenantRoleOf = (ctx: RequestContext, tenantId: string) => Promise<'OWNER' | 'ADMIN' | 'MEMBER'>;
 
 export interface ListenerStats {
@@ -42,10 +41,7 @@ export class EventService {
   ): Promise<Connection<EventEnvelope>> {
     const size = pageSize(args.first);
     const after = numericCursor('after', args.after) ?? '0';
-    const names = args.names ?? null;
-    for (const name of names ?? []) {
-      if (!isEventName(name)) throw new BadUserInputError('names', `"${name.slice(0, 100)}" is not an event name.`);
-    }
+    const names = eventNamesArgument(args.names);
 
     let includeSecurity = true;
     if (args.tenantId) {

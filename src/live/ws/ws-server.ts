@@ -22,15 +22,17 @@ import { serveGraphQLWs } from './ws-transport';
 /** Distinct operation texts whose parsed document is kept. */
 const DOCUMENT_CACHE_SIZE = 500;
 
+/** What server.ts keeps of the WebSocket server: `dispose` on drain. */
+export type WebSocketServerHandle = ReturnType<typeof startWebSocketServer>;
+
 /**
  * graphql-transport-ws (Herald's protocol server, ws-transport.ts) on the HTTP server's `/graphql`
  * path, with Herald's policy as its hooks. The access token travels in `connection_init`
  * (`{ "authorization": "Bearer <token>" }`); a missing or invalid one closes the socket with 4403,
  * and the socket closes with 4403 when the token expires. Errors are masked here as over HTTP,
- * since Apollo's formatError does not run for WebSocket traffic.
+ * since Apollo's formatError does not run for WebSocket traffic. Connections count against the
+ * user's limit in ViewerConnections (one over it closes with 4602).
  */
-export type WebSocketServerHandle = ReturnType<typeof startWebSocketServer>;
-
 export function startWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
