@@ -25,7 +25,7 @@ const FAN_OUT_WORK: Category[] = [
   { name: 'serialising each message (graphql-ws stringifyMessage)', matches: (s) => on(s, 'stringifyMessage') },
   { name: 'executing the selection per subscriber (graphql execute, scalars)', matches: (s) => on(s, 'graphql/execution/execute.js', 'graphql/execution/values.js', 'mapSourceToResponse', 'graphql-scalars') },
   { name: 'database and Redis (pg, TypeORM, ioredis)', matches: (s) => on(s, 'pg/', 'pg-protocol/', 'pg-pool/', 'typeorm/', 'ioredis/', 'graphql-redis-subscriptions/') },
-  { name: 'per-subscriber iteration (graphql-ws, mapAsyncIterator, LiveSubscription, promises)', matches: (s) => on(s, 'graphql-ws/', 'mapAsyncIterator', 'src/subscriptions/', 'runMicrotasks') },
+  { name: 'per-subscriber iteration (graphql-ws, mapAsyncIterator, LiveSubscription, promises)', matches: (s) => on(s, 'graphql-ws/', 'mapAsyncIterator', 'src/live/', 'runMicrotasks') },
 ];
 
 function parseArgs(argv: string[]) {

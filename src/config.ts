@@ -67,7 +67,7 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Listener runtime: handlers run at once per instance, fallback poll (ms), claim lease (ms). */
   readonly listeners: { readonly concurrency: number; readonly pollIntervalMs: number; readonly leaseMs: number };
-  /** WebSocket limits: subscriptions per connection, connections per user, events queued per subscriber. */
+  /** Live limits: subscriptions per WebSocket, live connections per user (WebSockets and SSE streams), events queued per subscriber. */
   readonly ws: {
     readonly maxSubscriptionsPerConnection: number;
     readonly maxConnectionsPerUser: number;

@@ -16,8 +16,7 @@ import { listenerDelays, listenerNamesByEvent, type AnyListener } from './events
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
-import { createResolvers } from './graphql/resolvers';
-import { startWebSocketServer, type WebSocketServerHandle } from './graphql/ws-server';
+import { withCanonicalIds } from './graphql/canonical-ids';
 import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
@@ -30,8 +29,14 @@ import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
 import { buildServices, type ServiceParts } from './services/build-services';
-import { watchRevocations } from './subscriptions/revocations';
-import { StreamHub } from './subscriptions/stream-hub';
+import { LiveEvents } from './live/live-events';
+import { liveOperations } from './live/live-operation';
+import { watchRevocations } from './live/revocations';
+import { sseHandler } from './live/sse/sse-handler';
+import { StreamHub } from './live/stream-hub';
+import { ViewerConnections } from './live/viewer-connections';
+import { startWebSocketServer, type WebSocketServerHandle } from './live/ws/ws-server';
+import { createResolvers } from './resolvers';
 import { TenantDatabase } from './db/tenant-database';
 import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
@@ -73,6 +78,7 @@ export class Herald {
   private http: HttpParts | null = null;
   private hub: StreamHub | null = null;
   private ws: WebSocketServerHandle | null = null;
+  private connections: ViewerConnections | null = null;
   private stopWatchingRevocations: (() => void) | null = null;
   private metricsEndpoint: MetricsEndpoint | null = null;
   /** Aborted by `stop`, so a start-up still waiting for its services gives up at once. */
@@ -186,7 +192,11 @@ export class Herald {
     const metricsEndpoint = (this.metricsEndpoint = new MetricsEndpoint(metrics, config));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
-      onCommitted: () => this.runtime?.wake(),
+      // This instance's commits wake its listeners and its live streams at once (no Redis round trip).
+      onCommitted: (events) => {
+        this.runtime?.wake();
+        this.hub?.committed(events);
+      },
       pauseBeforePublish: config.testHooks.pauseBeforePublish ? pauseForever(logger) : undefined,
     }));
     const committed = (events: EventEnvelope[]) => {
@@ -211,13 +221,14 @@ export class Herald {
     // Other instances' commits wake this one's listeners at once.
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
-    this.hub = new StreamHub(dataSource, bus, logger);
+    const hub = (this.hub = new StreamHub(dataSource, bus, logger));
     this.serviceParts = {
       config,
       dataSource,
       transactions,
       bus,
-      hub: this.hub,
+      horizon: hub.horizon,
+      live: (tenantRoleOf) => new LiveEvents(hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }, logger),
       tenantDatabase,
       tenantAuditLog,
       logger,
@@ -228,8 +239,13 @@ export class Herald {
     };
     const services = (this.services = buildServices(this.serviceParts));
     const live = services.live;
+    const schema = withCanonicalIds(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never }));
+    // Both transports start operations the same way and count connections in one place.
+    const startOperation = liveOperations({ live, logger });
+    const connections = (this.connections = new ViewerConnections(config.ws.maxConnectionsPerUser));
+    const operations = { limits: config.limits, introspection: config.http.introspection };
+    const sse = sseHandler({ schema, services, startOperation, connections, logger, operations });
 
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
     let ws: WebSocketServerHandle | null = null;
     this.http = await createHttpApp({
       config,
@@ -237,25 +253,30 @@ export class Herald {
       services,
       logger,
       readiness: () => this.readiness(),
-      onDrain: async () => ws?.dispose(),
+      onDrain: async () => {
+        sse.dispose();
+        await ws?.dispose();
+      },
       metrics,
       metricsEndpoint: metricsEndpoint.mainPortHandler,
+      streamHandler: sse.handle,
     });
     ws = this.ws = startWebSocketServer({
       httpServer: this.http.server,
       schema,
       services,
+      startOperation,
+      connections,
       logger,
       production: config.nodeEnv === 'production',
       trustProxy: config.trustProxy,
       limits: config.ws,
-      operations: { limits: config.limits, introspection: config.http.introspection },
+      operations,
     });
-    const wsServer = ws;
     this.stopWatchingRevocations = await watchRevocations({
       bus,
       live,
-      closeSession: (sessionId, reason) => wsServer.closeSession(sessionId, reason),
+      closeSession: (sessionId, reason) => connections.closeSession(sessionId, reason),
     });
     await new Promise<void>((resolve, reject) => {
       this.http!.server.once('error', reject);
@@ -286,7 +307,7 @@ export class Herald {
   /** Live subscription figures of this instance (metrics, tests). */
   liveStats(): { connections: number; subscriptions: number; streams: number; groups: number; renders: number } {
     return {
-      connections: this.ws?.connectionCount ?? 0,
+      connections: this.connections?.size ?? 0,
       subscriptions: this.services?.live.size ?? 0,
       streams: this.hub?.streamCount ?? 0,
       // Subscribers that share a rendering, and events rendered for them (once per group, not per subscriber).
@@ -330,6 +351,7 @@ export class Herald {
       ['metrics', () => this.metricsEndpoint?.close()],
       ['live streams', async () => {
         this.stopWatchingRevocations?.();
+        this.connections?.stop();
         await this.hub?.close();
       }],
       ['listeners', () => this.runtime?.stop(deadline)],

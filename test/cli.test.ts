@@ -147,7 +147,7 @@ describe('herald user unlock|resend-verification|end-sessions', () => {
       { name: 'auth.session.revoked', actor_id: null },
     ]);
     expect(await runCli(['user', 'unlock', 'nobody@example.com'], env)).toMatchObject({ code: 1, stderr: 'herald: No account has this email.\n' });
-  });
+  }, 120_000); // six runs of the command line, each a process of its own
 });
 
 describe('herald deliveries list|retry', () => {

@@ -39,7 +39,7 @@ const eventsOf = (recording: { results: { data?: any; errors?: unknown }[] }) =>
 /** Commits one event on the tenant's stream through Herald's own write path. */
 async function record(name: EventName, payload: Record<string, unknown>): Promise<void> {
   const origin = { actorId: null, tenantId: tenant.id, context: { requestId: null, ip: null, userAgent: null } };
-  await t.herald['transactions']!.run(origin as never, async (tx) => tx.record(name as never, payload as never));
+  await t.herald.parts.transactions.run(origin as never, async (tx) => tx.record(name as never, payload as never));
 }
 
 async function subscribe(token: string, variables: Record<string, unknown>) {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createTestDatabase } from './support/database';
 import { POSTGRES_ADMIN_URL } from './support/env';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -84,6 +85,28 @@ describe('start-up with a service out of reach', () => {
         'is Redis running and listening on that host and port? Start it, or fix REDIS_URL; not retrying (STARTUP_RETRY=false)',
     );
   });
+});
+
+describe('start-up on a port in use', () => {
+  it('says so in its first line, with no stack on stderr or stdout before it', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    const db = await createTestDatabase();
+    try {
+      const { code, stdout, stderr } = await startServer({ DATABASE_URL: db.url, PORT: String(port) });
+      expect(code).toBe(1);
+      expect(stderr).toEqual([]);
+      const lines = stdout.map((line) => JSON.parse(line));
+      const fatal = lines.findIndex((line) => line.msg.startsWith('Herald could not start'));
+      expect(lines[fatal].msg).toMatch(/EADDRINUSE/);
+      // Nothing before the fatal line is an error (level 50) or carries a stack.
+      expect(lines.slice(0, fatal).filter((line) => line.level >= 50 || line.err)).toEqual([]);
+    } finally {
+      taken.close();
+      await db.drop();
+    }
+  }, 60_000);
 });
 
 describe('stopping', () => {

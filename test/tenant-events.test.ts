@@ -1,6 +1,6 @@
 import { LOGIN } from './support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
-import { DELETE_TENANT, REMOVE_MEMBER, UPDATE_TENANT, createActiveTenant, join, signUp, type Account } from './support/tenants';
+import { CHANGE_ROLE, DELETE_TENANT, REMOVE_MEMBER, UPDATE_TENANT, createActiveTenant, join, signUp, type Account } from './support/tenants';
 import { waitFor } from './support/wait';
 import { SECURITY_EVENTS, TENANT_EVENTS, connect } from './support/ws-client';
 
@@ -100,6 +100,79 @@ describe('tenantEvents', () => {
     expect(removed.errors).toBeUndefined();
     await waitFor(() => live.completed, { what: 'the subscription to end', timeoutMs: 2_000 });
     expect(live.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    ws.dispose();
+  });
+
+  it('ends the stream of a removed member who subscribed with the tenant id upper-cased (ids are identities, not spellings)', async () => {
+    const leaving = await signUp(t, uniqueEmail('shouting'));
+    await join(t, owner, tenant.id, leaving, 'MEMBER');
+    const { ws, live } = await subscribe(leaving.token, { tenantId: tenant.id.toUpperCase() });
+    // Live as one tenant: an event of the tenant arrives at once (not only at the stream's poll).
+    await t.gql(UPDATE_TENANT, { id: tenant.id, input: { name: 'Seen by the shouter' } }, owner.token);
+    await waitFor(() => eventsOf(live).some((e: any) => e.name === 'tenant.updated' && e.payload.name === 'Seen by the shouter'), {
+      what: 'a live event on the upper-cased subscription',
+      timeoutMs: 1_500,
+    });
+    expect(eventsOf(live).every((e: any) => e.tenantId === tenant.id)).toBe(true);
+    // The removal spells both ids in capitals too.
+    const removed = await t.gql(REMOVE_MEMBER, { tenantId: tenant.id.toUpperCase(), userId: leaving.userId.toUpperCase() }, owner.token);
+    expect(removed.errors).toBeUndefined();
+    const [event] = await t.db.query<{ payload: { tenantId: string; userId: string } }>(
+      `SELECT payload FROM events WHERE name = 'tenant.member.removed' AND tenant_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [tenant.id],
+    );
+    expect(event.payload).toEqual({ tenantId: tenant.id, userId: leaving.userId });
+    await waitFor(() => live.completed, { what: 'the subscription to end', timeoutMs: 2_000 });
+    expect(live.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    ws.dispose();
+  });
+
+  it('an ADMIN demoted to MEMBER loses the subscriptions that needed the role; resubscribed, sees no security events', async () => {
+    const demoted = await signUp(t, uniqueEmail('demoted'));
+    await join(t, owner, tenant.id, demoted, 'ADMIN');
+    const security = await subscribe(demoted.token, { tenantId: tenant.id }, SECURITY_EVENTS);
+    const all = await subscribe(demoted.token, { tenantId: tenant.id });
+    const onlyUpdates = await subscribe(demoted.token, { tenantId: tenant.id, names: ['tenant.updated'] });
+    // Both see the members' security events while ADMIN.
+    await t.gql(LOGIN, { input: { email: member.email, password: 'still not the password' } });
+    await waitFor(() => eventsOf(all.live).some((e: any) => e.name === 'auth.login.failed'), { what: 'a security event while ADMIN' });
+
+    const changed = await t.gql(CHANGE_ROLE, { tenantId: tenant.id, userId: demoted.userId, role: 'MEMBER' }, owner.token);
+    expect(changed.errors).toBeUndefined();
+    for (const { live } of [security, all]) {
+      await waitFor(() => live.completed, { what: 'the subscription that needed ADMIN to end', timeoutMs: 2_000 });
+      const last = live.results.at(-1);
+      expect(last?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(last?.errors?.[0]?.message).toMatch(/MEMBER/);
+    }
+
+    // One whose names leave the security events out used nothing of the role: it goes on.
+    expect(onlyUpdates.live.completed).toBe(false);
+
+    // Subscribing again gives what a MEMBER sees: tenant events, no security events.
+    const again = await subscribe(demoted.token, { tenantId: tenant.id });
+    const refused = await subscribe(demoted.token, { tenantId: tenant.id }, SECURITY_EVENTS);
+    await waitFor(() => refused.live.results.length > 0 || refused.live.error, { what: 'an answer' });
+    expect(refused.live.results[0]?.errors?.[0]?.extensions?.code ?? (refused.live.error as any)?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await t.gql(LOGIN, { input: { email: member.email, password: 'wrong once more' } });
+    await t.gql(UPDATE_TENANT, { id: tenant.id, input: { name: 'After the demotion' } }, owner.token);
+    await waitFor(() => eventsOf(again.live).some((e: any) => e.payload?.name === 'After the demotion'), { what: 'a tenant event as MEMBER' });
+    await waitFor(() => eventsOf(onlyUpdates.live).some((e: any) => e.payload?.name === 'After the demotion'), {
+      what: 'the same event on the names-filtered subscription',
+    });
+    expect(eventsOf(again.live).filter((e: any) => e.name.startsWith('auth.'))).toEqual([]);
+    for (const { ws } of [security, all, onlyUpdates, again, refused]) ws.dispose();
+  });
+
+  it('a MEMBER promoted to ADMIN keeps the subscription it has (nothing it used was taken away)', async () => {
+    const promoted = await signUp(t, uniqueEmail('promoted'));
+    await join(t, owner, tenant.id, promoted, 'MEMBER');
+    const { ws, live } = await subscribe(promoted.token, { tenantId: tenant.id });
+    const changed = await t.gql(CHANGE_ROLE, { tenantId: tenant.id, userId: promoted.userId, role: 'ADMIN' }, owner.token);
+    expect(changed.errors).toBeUndefined();
+    await t.gql(UPDATE_TENANT, { id: tenant.id, input: { name: 'After the promotion' } }, owner.token);
+    await waitFor(() => eventsOf(live).some((e: any) => e.payload?.name === 'After the promotion'), { what: 'the next tenant event' });
+    expect(live.completed).toBe(false);
     ws.dispose();
   });
 

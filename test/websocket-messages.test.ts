@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { ME } from './support/graphql-client';
 import { startTestHerald, type TestHerald } from './support/herald';
 import { openRawSocket, type RawSocket } from './support/raw-ws';
-import { STARTS_AT_ONCE } from '../src/graphql/ws-connection';
+import { STARTS_AT_ONCE } from '../src/live/ws/ws-connection';
 import { createTenant, signUp, UPDATE_TENANT, type Account } from './support/tenants';
 import { waitFor, within } from './support/wait';
 import { TENANT_EVENTS } from './support/ws-client';

@@ -3,6 +3,7 @@ import { startTestHerald, type TestHerald } from './support/herald';
 import { firstAnswer, openRawSocket, type RawSocket } from './support/raw-ws';
 import { createTenant, signUp, type Account } from './support/tenants';
 import { waitFor, within } from './support/wait';
+import { HeraldCloseCode } from '../src/live/close-codes';
 import { TENANT_EVENTS } from './support/ws-client';
 
 /**
@@ -64,6 +65,9 @@ describe('protocol violations close the socket with the code the protocol names'
     ['text that is not JSON', '{"type": "subscribe", '],
     ['a message of unknown type', { type: 'shout', payload: 'hello' }],
     ['a subscribe whose query is not a string', { type: 'subscribe', id: 'x', payload: { query: 42 } }],
+    ['a `next`, which only a server sends', { type: 'next', id: 'x', payload: { data: null } }],
+    ['an `error`, which only a server sends', { type: 'error', id: 'x', payload: [{ message: 'no' }] }],
+    ['a `connection_ack`, which only a server sends', { type: 'connection_ack' }],
   ])('%s: 4400', async (_what, message) => {
     const raw = await open();
     await raw.init(owner.token);
@@ -104,6 +108,26 @@ describe('limits and floods', () => {
     expect((await firstAnswer(raw, 'in-its-place')).type).toBe('next');
   });
 
+  it('closes the connection over WS_MAX_CONNECTIONS_PER_USER (10) with 4602, a code of its own', async () => {
+    const user = await signUp(t);
+    const held = await Promise.all(Array.from({ length: 10 }, () => open()));
+    await Promise.all(held.map((raw) => raw.init(user.token)));
+    const extra = await open();
+    extra.send({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } });
+    expect(await closeOf(extra, 'the close')).toEqual({ code: HeraldCloseCode.TooManyConnections, reason: 'Too many connections: at most 10 per user' });
+    expect(HeraldCloseCode.TooManyConnections).toBe(4602);
+    // One closes: the next connection is accepted.
+    held[0].close();
+    await waitFor(async () => {
+      const again = await open();
+      again.send({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } });
+      return Promise.race([
+        again.waitFor((m) => m.type === 'connection_ack', 'connection_ack').then(() => true),
+        again.closed.then(() => false),
+      ]);
+    }, { what: 'a connection in the freed place' });
+  });
+
   it('survives a flood of subscribe/complete: every subscription ends, the socket still answers', async () => {
     const flooders = await Promise.all([open(), open(), open()]);
     await Promise.all(flooders.map((raw) => raw.init(owner.token)));
@@ -132,8 +156,12 @@ describe('limits and floods', () => {
     await waitFor(() => t.herald.liveStats().subscriptions === 0, { what: 'no subscription left' });
     const response = await t.gql(ME, {}, owner.token);
     expect(response.data!.me.id).toBe(owner.userId);
-    // graphql-ws reports the oversized frame's RangeError on stderr; nothing else may appear there.
-    expect(internalErrors.mock.calls.map((call) => String(call[1]))).toEqual(['RangeError: Max payload size exceeded']);
-    expect(t.logs.filter((line) => line.msg === 'unexpected error' || line.msg === 'subscription error')).toEqual([]);
+    // Nothing reaches stderr (the oversized frame is one warning line in the log, without a stack),
+    // and no client's message counts as the server's error.
+    expect(internalErrors.mock.calls).toEqual([]);
+    expect(t.logs.filter((line) => (line.level as number) >= 50)).toEqual([]);
+    const socketErrors = t.logs.filter((line) => line.msg === 'WebSocket closed after a socket error');
+    expect(socketErrors).toEqual([expect.objectContaining({ code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', reason: 'Max payload size exceeded' })]);
+    expect(JSON.stringify(socketErrors)).not.toMatch(/\bat /);
   });
 });

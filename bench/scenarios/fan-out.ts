@@ -46,6 +46,8 @@ const SERVER_ORDER: ServerKind[] = ['herald', 'floor', 'recipe'];
 const CLIENT_PROCESSES = 4;
 /** Subscribers opened and closed before the memory baseline, so that lazily loaded code is in it. */
 const WARM_UP_SUBSCRIBERS = 20;
+/** Herald's subscribers over Server-Sent Events, compared with as many over WebSocket, at 10 events/s. */
+const SSE_SUBSCRIBERS = { quick: 200, full: 1_000 };
 
 /**
  * N WebSocket subscribers to one tenant's `tenantEvents`, events at 10 and 100 per second: Herald
@@ -111,9 +113,11 @@ async function measureGrid(plan: FanOutPlan, servers: FanOutServer[], clients: L
     }
   }
 
-  // Herald's commit path alone (no subscriber left, so no stream reader): what its CPU per message includes besides fan-out.
   for (const server of servers) await trimSubscribers(server, clients, 0);
   const herald = servers.find((s) => s.kind === 'herald')!;
+  const sse = await measureSse(plan, herald, clients);
+
+  // Herald's commit path alone (no subscriber left, so no stream reader): what its CPU per message includes besides fan-out.
   const commitOnly: Record<number, number> = {};
   for (const rate of new Set(plan.stages.flatMap((s) => s.rates))) {
     const events = Math.round(rate * plan.seconds[rate]);
@@ -123,6 +127,7 @@ async function measureGrid(plan: FanOutPlan, servers: FanOutServer[], clients: L
     cells: cells.sort((a, b) => a.subscribers - b.subscribers || a.rate - b.rate),
     memory: memory!,
     commitOnly,
+    sse,
     clientProcesses: clients.processes,
     warmUpSubscribers: WARM_UP_SUBSCRIBERS,
     fdLimits: fdLimits(servers, clients),
@@ -147,6 +152,36 @@ async function measureCell(plan: FanOutPlan, cell: Cell, run: number, servers: F
       }).join(', ') +
       '\n',
   );
+}
+
+/**
+ * Herald over SSE beside Herald over WebSocket: the same number of subscribers of the same
+ * subscription at 10 events/s, one transport at a time (each run opens one set, measures, closes
+ * it, then the other), so neither pays for the other's deliveries and each pair meets the same noise.
+ */
+async function measureSse(plan: FanOutPlan, herald: FanOutServer, clients: LoadClients): Promise<FanOutFigures['sse']> {
+  const subscribers = plan.runs === 1 ? SSE_SUBSCRIBERS.quick : SSE_SUBSCRIBERS.full;
+  const overSse: FanOutServer = { ...herald, label: 'herald-sse', ready: { ...herald.ready, url: herald.ready.sseUrl!, protocol: 'sse' }, opened: 0, subscribers: 0 };
+  const events = Math.round(10 * plan.seconds[10]);
+  const runs: FanOutFigures['sse']['runs'] = [];
+  const held = { sse: 0, ws: 0 };
+  for (let run = 0; run < plan.runs; run++) {
+    const pair = {} as FanOutFigures['sse']['runs'][number];
+    for (const [transport, server] of [['sse', overSse], ['ws', herald]] as const) {
+      held[transport] = (await growSubscribers(server, clients, subscribers)).held;
+      pair[transport] = await measureWindow(server, clients, { perSecond: 10, events });
+      await trimSubscribers(server, clients, 0);
+    }
+    runs.push(pair);
+    process.stdout.write(
+      `  fan-out SSE vs WebSocket ${subscribers} × 10/s run ${run + 1}/${plan.runs}: ` +
+        (['sse', 'ws'] as const)
+          .map((k) => `${k} ${formatNumber((100 * pair[k].delivered) / pair[k].expected)} % p99 ${formatNumber(pair[k].p99)} ms ${formatNumber(pair[k].serverCpuMicrosPerMessage)} µs/msg`)
+          .join(', ') +
+        '\n',
+    );
+  }
+  return { subscribers, held, runs };
 }
 
 /** Server memory with `subscribers` idle subscribed connections, minus its baseline, per connection. */

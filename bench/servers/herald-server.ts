@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   const ready: FanOutServerReady = {
     url: `${herald.url.replace(/^http/, 'ws')}/graphql`,
     protocol: 'graphql-ws',
+    sseUrl: `${herald.url}/graphql/stream`,
     fdLimit: openFilesLimit(),
   };
   serveParent(

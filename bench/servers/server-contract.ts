@@ -11,7 +11,9 @@ export interface FanOutServerReady {
   /** WebSocket URL subscribers connect to. */
   url: string;
   /** `graphql-ws`: graphql-transport-ws with connection_init and subscribe; `plain`: frames arrive on open. */
-  protocol: 'graphql-ws' | 'plain';
+  protocol: 'graphql-ws' | 'plain' | 'sse';
+  /** Herald: where graphql-sse's distinct-connections streams are served (`/graphql/stream`). */
+  sseUrl?: string;
   /** The process's soft limit of open files. */
   fdLimit: number;
 }

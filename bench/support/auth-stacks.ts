@@ -2,7 +2,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { AddressInfo } from 'node:net';
 import { EventStore } from '../../src/events/event-store';
 import { Transactions } from '../../src/events/transactions';
-import { createResolvers } from '../../src/graphql/resolvers';
+import { createResolvers } from '../../src/resolvers';
 import { createHttpApp } from '../../src/http/http-app';
 import { createLogger } from '../../src/logger';
 import { HeraldMetrics } from '../../src/observability/metrics';

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import WebSocket from 'ws';
 import { parseEventKey } from '../servers/event-source';
 import { openFilesLimit, processStats, serveParent, wallClockMs } from './bench-child';
@@ -13,7 +14,7 @@ import { openFilesLimit, processStats, serveParent, wallClockMs } from './bench-
 export interface ConnectRequest {
   label: string;
   url: string;
-  protocol: 'graphql-ws' | 'plain';
+  protocol: 'graphql-ws' | 'plain' | 'sse';
   token: string | null;
   query: string;
   variables: Record<string, unknown>;
@@ -45,7 +46,10 @@ export interface Collected extends Progress {
 }
 
 interface Subscriber {
-  socket: WebSocket;
+  /** Whether it is still connected. */
+  isOpen(): boolean;
+  /** Closes it (the bench's doing) and resolves once it is closed. */
+  close(): Promise<void>;
   index: number;
   /** Closed by the bench (fewer subscribers for the next measurement), not by the server. */
   dropped?: boolean;
@@ -69,11 +73,8 @@ class SubscriberSet {
   closed = 0;
   closeReasons: Record<string, number> = {};
 
-  record(subscriber: Subscriber, data: WebSocket.RawData): void {
-    const at = wallClockMs();
-    const message = JSON.parse(data.toString());
-    if (message.type === 'connection_ack' || message.type === 'pong') return;
-    if (message.type === 'ping') return subscriber.socket.send('{"type":"pong"}');
+  record(subscriber: Subscriber, message: { type: string; payload?: any }, at = wallClockMs()): void {
+    if (message.type === 'connection_ack' || message.type === 'pong' || message.type === 'ping') return;
     if (message.type !== 'next') {
       this.note(`message ${message.type}: ${JSON.stringify(message.payload ?? null).slice(0, 200)}`);
       return;
@@ -108,13 +109,26 @@ const setOf = (label: string) => sets.get(label) ?? sets.set(label, new Subscrib
 /** Handshakes in flight at once per client process: enough to connect thousands in seconds, few enough not to stampede. */
 const CONNECTING_AT_ONCE = 50;
 
-/** Opens one subscriber; resolves once it is subscribed (graphql-ws) or open (plain). */
+/** Opens one subscriber; resolves once it is subscribed (graphql-ws), open (plain) or streaming (sse). */
 function openSubscriber(set: SubscriberSet, request: ConnectRequest, index: number): Promise<void> {
+  if (request.protocol === 'sse') return openSseSubscriber(set, request, index);
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(request.url, request.protocol === 'graphql-ws' ? 'graphql-transport-ws' : undefined, {
       perMessageDeflate: false,
     });
-    const subscriber: Subscriber = { socket, index };
+    const subscriber: Subscriber = {
+      index,
+      isOpen: () => socket.readyState === WebSocket.OPEN,
+      close: () =>
+        new Promise<void>((closed) => {
+          const timer = setTimeout(() => socket.terminate(), 5_000);
+          socket.once('close', () => {
+            clearTimeout(timer);
+            closed();
+          });
+          socket.close(1000, 'bench done');
+        }),
+    };
     let settled = false;
     const settle = (error?: Error) => {
       if (settled) return;
@@ -137,7 +151,9 @@ function openSubscriber(set: SubscriberSet, request: ConnectRequest, index: numb
         set.subscribers.push(subscriber);
         return settle();
       }
-      set.record(subscriber, data);
+      const message = JSON.parse(data.toString());
+      if (message.type === 'ping') socket.send('{"type":"pong"}');
+      set.record(subscriber, message);
     });
     socket.on('error', (error) => settle(error));
     socket.on('close', (code, reason) => {
@@ -146,6 +162,69 @@ function openSubscriber(set: SubscriberSet, request: ConnectRequest, index: numb
       set.closed++;
       set.note(`closed ${code} ${reason.toString()}`.trim());
     });
+  });
+}
+
+/**
+ * One subscriber over Server-Sent Events (graphql-sse's distinct connections mode, by hand): a POST
+ * to /graphql/stream on a connection of its own, its `next` events parsed as they arrive.
+ */
+function openSseSubscriber(set: SubscriberSet, request: ConnectRequest, index: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query: request.query, variables: request.variables });
+    let open = false;
+    let subscriber: Subscriber | null = null;
+    const req = http.request(request.url, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        accept: 'text/event-stream',
+        ...(request.token ? { authorization: `Bearer ${request.token}` } : {}),
+      },
+    });
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`stream refused: ${res.statusCode}`));
+      }
+      open = true;
+      const closed = new Promise<void>((resolveClosed) => res.once('close', () => resolveClosed()));
+      subscriber = {
+        index,
+        isOpen: () => open,
+        close: () => {
+          req.destroy();
+          return closed;
+        },
+      };
+      set.subscribers.push(subscriber);
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const at = wallClockMs();
+        pending += chunk;
+        let end: number;
+        while ((end = pending.indexOf('\n\n')) >= 0) {
+          const block = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          if (block.startsWith('event: next\ndata: ')) set.record(subscriber!, { type: 'next', payload: JSON.parse(block.slice(18)) }, at);
+          else if (block.startsWith('event: complete')) set.note('complete');
+        }
+      });
+      res.on('close', () => {
+        open = false;
+        if (subscriber?.dropped) return;
+        set.closed++;
+        set.note('stream closed');
+      });
+      resolve();
+    });
+    req.on('error', (error) => {
+      if (!open) reject(error);
+    });
+    req.end(body);
   });
 }
 
@@ -209,24 +288,15 @@ function collect({ label, existed }: { label: string; existed: Float64Array }): 
 /** Closes the label's subscribers beyond the first `keep` (all of them without `keep`); returns how many it closed. */
 async function close({ label, keep = 0 }: { label: string; keep?: number }): Promise<number> {
   const set = setOf(label);
-  const open = set.subscribers.filter(({ socket }) => socket.readyState === WebSocket.OPEN);
+  const open = set.subscribers.filter((subscriber) => subscriber.isOpen());
   const closing = open.slice(keep);
   set.subscribers.splice(0, set.subscribers.length, ...open.slice(0, keep));
   if (keep === 0) sets.delete(label);
   await Promise.all(
-    closing.map(
-      (subscriber) =>
-        new Promise<void>((resolve) => {
-          const { socket } = subscriber;
-          subscriber.dropped = true;
-          const timer = setTimeout(() => socket.terminate(), 5_000);
-          socket.once('close', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          socket.close(1000, 'bench done');
-        }),
-    ),
+    closing.map((subscriber) => {
+      subscriber.dropped = true;
+      return subscriber.close();
+    }),
   );
   return closing.length;
 }

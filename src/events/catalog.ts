@@ -1,7 +1,9 @@
+import { BadUserInputError } from '../errors/domain-errors';
+
 /**
  * The event catalog: every event name Herald records, mapped to its payload type.
  * Payloads are plain serialisable data (ids, names, timestamps): never an entity, a request, a
- * password, a hash or a token. Adding an event = adding a line here (and to EVENT_NAMES below).
+ * password, a hash or a token. Adding an event = adding a line here (and to NAMES below).
  */
 export interface EventCatalog {
   // user
@@ -164,7 +166,31 @@ export function isEventName(value: string): value is EventName {
   return Object.prototype.hasOwnProperty.call(NAMES, value);
 }
 
+/**
+ * A `names` argument (events query, tenantEvents), checked: null when absent, else the names,
+ * each of the catalog (BAD_USER_INPUT naming the first that is not).
+ */
+export function eventNamesArgument(names: readonly string[] | null | undefined): EventName[] | null {
+  if (!names) return null;
+  for (const name of names) {
+    if (!isEventName(name)) throw new BadUserInputError('names', `"${name.slice(0, 100)}" is not an event name.`);
+  }
+  return names as EventName[];
+}
+
 /** Security events are the `auth.*` ones: only OWNER/ADMIN of a tenant see them. */
 export function isSecurityEvent(name: string): boolean {
-  return name.startsWith('auth.');
+  return name.startsWith(SECURITY_EVENT_PREFIX);
+}
+
+const SECURITY_EVENT_PREFIX = 'auth.';
+
+/** The same rule in SQL: `column` (an event name column) is a security event's. */
+export function isSecurityEventSql(column: string): string {
+  return `${column} LIKE '${SECURITY_EVENT_PREFIX}%'`;
+}
+
+/** Whether a tenant role sees the tenant's security events (a platform admin counts as OWNER). */
+export function roleSeesSecurityEvents(role: TenantRole): boolean {
+  return role !== 'MEMBER';
 }

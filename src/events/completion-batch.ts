@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { backendPidOf, discardConnection } from '../db/pg-connection';
 import type { Logger } from '../logger';
 import { BatchAbandonedError } from './batch-abandoned-error';
 import type { EventEnvelope, NewEvent } from './envelope';
@@ -166,14 +167,14 @@ async function endFailedBatch(deps: CompletionBatchDeps, runner: QueryRunner, er
   }
   // The connection may be stuck in the abandoned work's statement: a ROLLBACK would queue behind
   // it. Ending the backend rolls the transaction back and frees its locks at once.
-  const pid = (runner as unknown as { databaseConnection?: { processID?: number } }).databaseConnection?.processID;
+  const pid = backendPidOf(runner);
   if (deps.terminateAbandoned && pid) {
     await deps.dataSource
       .query('SELECT pg_terminate_backend($1)', [pid])
       .catch((err) => deps.logger.warn({ err }, 'could not end the connection of an abandoned completion batch'));
   }
   // Releasing with an error makes the pool discard the connection rather than reuse it.
-  await (runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }).releasePostgresConnection(error);
+  await discardConnection(runner, error);
 }
 
 function failureOf(item: PendingCompletion, error: unknown): unknown {

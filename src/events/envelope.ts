@@ -20,13 +20,13 @@ export interface EventEnvelope<N extends EventName = EventName> {
   id: string;
   /** Position in the store (a bigint as a decimal string), the resume cursor: readers read up to the safe horizon, so none appears later below one already seen. */
   seq: string;
-  /** From the catalog below. */
+  /** From the catalog (src/events/catalog.ts). */
   name: N;
   /** The tenant it belongs to, or null for platform-level events. */
   tenantId: string | null;
   /** The user who caused it, or null for the system. */
   actorId: string | null;
-  /** Typed per name: see each event below. */
+  /** Typed per name: see EventCatalog (src/events/catalog.ts; docs/EVENTS.md lists each). */
   payload: EventPayload<N>;
   /** Where it came from: the request that caused it (listeners' events keep their source event's). */
   context: EventContext;

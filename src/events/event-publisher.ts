@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { EventEnvelope } from './envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from './event-store';
 import type { EventBus } from './pubsub';
-import { streamsOf } from '../subscriptions/streams';
+import { streamsOf } from './streams';
 
 export interface EventPublisherOptions {
   /** How often to look for committed events that were never published, ms. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { pgClientOf } from '../db/pg-connection';
 import type { EventEnvelope, NewEvent } from './envelope';
 import { isSecurityEvent, type EventName } from './catalog';
 import { APPENDING_LOCK_KEY } from './seq-horizon';
@@ -132,19 +133,9 @@ export class EventStore {
     const client = this.options.preparedStatements ? pgClientOf(manager) : null;
     if (!client) return manager.query(text, values);
     this.statementName ??= `herald_append_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-    const result = await client.query({ name: this.statementName, text, values });
+    const result = await client.query<EventRow>({ name: this.statementName, text, values });
     return result.rows;
   }
-}
-
-interface PgClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: EventRow[] }>;
-}
-
-/** The pg client under a transaction's EntityManager (TypeORM's Postgres query runner), if any. */
-function pgClientOf(manager: EntityManager): PgClient | null {
-  const connection = (manager.queryRunner as { databaseConnection?: unknown } | undefined)?.databaseConnection;
-  return connection && typeof (connection as PgClient).query === 'function' ? (connection as PgClient) : null;
 }
 
 export interface EventStoreOptions {

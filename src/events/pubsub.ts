@@ -10,7 +10,7 @@ export interface EventBus {
   readonly engine: PubSubEngine;
   /**
    * Channel names, namespaced by the configured prefix: `events` carries every event (it wakes
-   * listener runtimes and revocation checks); `stream(key)` one live stream (see src/subscriptions/streams.ts).
+   * listener runtimes and revocation checks); `stream(key)` one live stream (see src/events/streams.ts).
    */
   readonly channels: { readonly events: string; stream(key: string): string };
   /**

@@ -1,7 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { UnauthenticatedError } from '../errors/domain-errors';
 import type { Services } from '../services';
-import type { LiveConnection } from '../subscriptions/live-events';
 import type { RequestContext, Viewer } from '../services/request-context';
 
 /** What every resolver receives: the request context (who, from where) and the services. */
@@ -11,8 +10,6 @@ export interface GraphQLContext extends RequestContext {
    * (so `refreshToken` works with a stale header), but operations that need a viewer say why.
    */
   tokenRejected: boolean;
-  /** The WebSocket the operation runs on; null over HTTP. */
-  connection: LiveConnection | null;
   services: Services;
   /** The request's OpenTelemetry span (HTTP only), which plugins name after the operation. */
   span?: Span;

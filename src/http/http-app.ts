@@ -44,6 +44,8 @@ export async function createHttpApp(options: {
   onDrain: () => Promise<void>;
   metrics: HeraldMetrics;
   metricsEndpoint?: express.RequestHandler;
+  /** GraphQL over Server-Sent Events (src/live/sse), served at /graphql/stream. */
+  streamHandler?: express.RequestHandler;
 }): Promise<HttpParts> {
   const { config, services, logger } = options;
   const app = express();
@@ -85,15 +87,26 @@ export async function createHttpApp(options: {
   });
   if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
 
+  const requestId: express.RequestHandler = (req, res, next) => {
+    const supplied = req.get('x-request-id');
+    res.locals.requestId = supplied && REQUEST_ID.test(supplied) ? supplied : uuidv7();
+    res.setHeader('x-request-id', res.locals.requestId);
+    next();
+  };
+  if (options.streamHandler) {
+    // Before /graphql, which would take /graphql/stream as its own sub-path.
+    app.use(
+      '/graphql/stream',
+      corsPolicy(config.http.corsOrigins),
+      requestId,
+      express.json({ limit: config.limits.requestBodyBytes }),
+      options.streamHandler,
+    );
+  }
   app.use(
     '/graphql',
     corsPolicy(config.http.corsOrigins),
-    (req, res, next) => {
-      const supplied = req.get('x-request-id');
-      res.locals.requestId = supplied && REQUEST_ID.test(supplied) ? supplied : uuidv7();
-      res.setHeader('x-request-id', res.locals.requestId);
-      next();
-    },
+    requestId,
     startRequestTrace,
     express.json({ limit: config.limits.requestBodyBytes }),
     tokenLimit(config.limits.maxTokens),
@@ -104,7 +117,6 @@ export async function createHttpApp(options: {
         const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
         return {
           tokenRejected: token !== null && viewer === null,
-          connection: null,
           requestId: res.locals.requestId as string,
           ip: req.ip ?? null,
           userAgent: req.get('user-agent')?.slice(0, 512) ?? null,

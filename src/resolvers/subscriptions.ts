@@ -1,36 +1,27 @@
 import { ForbiddenError } from '../errors/domain-errors';
 import type { EventEnvelope } from '../events/envelope';
 import type { Resolvers } from '../generated/graphql';
-import { requireViewer, type GraphQLContext } from '../graphql/context';
-import type { LiveItem } from '../subscriptions/live-subscription';
 
-/** The connection of a WebSocket operation (subscriptions do not run over HTTP). */
-function connectionOf(ctx: GraphQLContext) {
-  if (!ctx.connection) throw new ForbiddenError('Subscriptions run over WebSocket: connect to ws://<host>/graphql.');
-  return ctx.connection;
-}
-
-/** An event, or the end of access, which the client receives as a FORBIDDEN error before completion. */
-function eventOf(item: LiveItem): EventEnvelope {
-  if ('revoked' in item) throw new ForbiddenError(item.revoked);
-  return item;
-}
-
+/**
+ * Thin: each hands the request context and its arguments to the live service, which authorises
+ * and answers a subscription not yet started; the transport (WebSocket or SSE) starts it with its
+ * sink (src/live/live-operation.ts), and each event it renders is the root value here.
+ */
 export const subscriptionResolvers: Resolvers = {
   Subscription: {
     tenantEvents: {
-      subscribe: (_, args, ctx) => {
-        requireViewer(ctx);
-        return ctx.services.live.tenantEvents(ctx, args, connectionOf(ctx)) as never;
-      },
+      subscribe: (_, args, ctx) => ctx.services.live.tenantEvents(ctx, args) as never,
       resolve: eventOf,
     },
     securityEvents: {
-      subscribe: (_, args, ctx) => {
-        requireViewer(ctx);
-        return ctx.services.live.securityEvents(ctx, args, connectionOf(ctx)) as never;
-      },
+      subscribe: (_, args, ctx) => ctx.services.live.securityEvents(ctx, args) as never,
       resolve: eventOf,
     },
   },
 };
+
+/** The event being rendered. Over POST /graphql Apollo executes a subscription with no event: say where it runs. */
+function eventOf(event: EventEnvelope | undefined): EventEnvelope {
+  if (!event) throw new ForbiddenError('Subscriptions run over WebSocket (ws://<host>/graphql) or Server-Sent Events (POST /graphql/stream).');
+  return event;
+}

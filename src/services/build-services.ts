@@ -9,8 +9,8 @@ import type { EventBus } from '../events/pubsub';
 import type { Transactions } from '../events/transactions';
 import type { Logger } from '../logger';
 import type { EmailLinks } from '../mail/email-links';
-import { LiveEvents } from '../subscriptions/live-events';
-import type { StreamHub } from '../subscriptions/stream-hub';
+import type { LiveEvents } from '../live/live-events';
+import type { SeqHorizon } from '../events/seq-horizon';
 import type { Services } from '.';
 import { AuthRateLimits } from './auth-rate-limits';
 import { AuthService } from './auth-service';
@@ -38,7 +38,10 @@ export interface ServiceParts {
   dataSource: DataSource;
   transactions: Transactions;
   bus: EventBus;
-  hub: StreamHub;
+  /** The instance's safe horizon, shared with the live streams. */
+  horizon: SeqHorizon;
+  /** Live subscriptions (src/live), built beside the services: they use the tenant access rule. */
+  live: (tenantRoleOf: TenantRoleOf) => LiveEvents;
   tenantDatabase: TenantDatabase;
   tenantAuditLog: TenantAuditLog;
   logger: Logger;
@@ -88,9 +91,9 @@ export function buildServices(parts: ServiceParts): Services {
     support: new SupportService(dataSource, transactions, verification),
     erasure: new AccountErasure(dataSource, transactions, passwordCheck, parts.tenantDatabase),
     platformAdmins,
-    events: new EventService(dataSource, tenantRoleOf, parts.hub.horizon),
+    events: new EventService(dataSource, tenantRoleOf, parts.horizon),
     deliveries: new DeliveryService(dataSource, parts.wakeListeners),
-    live: new LiveEvents(parts.hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }),
+    live: parts.live(tenantRoleOf),
     tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog),
     memberships: new MembershipService(dataSource, transactions, tenantAccess),
     invitations: new InvitationService(dataSource, transactions, tenantAccess, linkTokenStore, parts.links, config.accounts),

@@ -1,15 +1,14 @@
 import type { DataSource } from 'typeorm';
-import { BadUserInputError } from '../errors/domain-errors';
-import { isEventName } from '../events/catalog';
+import { eventNamesArgument, isSecurityEventSql, roleSeesSecurityEvents } from '../events/catalog';
 import type { EventEnvelope } from '../events/envelope';
 import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
-import { streamCondition } from '../subscriptions/streams';
+import { streamCondition } from '../events/streams';
 import type { SeqHorizon } from '../events/seq-horizon';
-import { platformAdmin, signedIn } from './access';
+import { platformAdmin } from './access';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
 import type { RequestContext } from './request-context';
 
-/** A viewer's role in a tenant; throws NOT_FOUND for non-members (see TenantService). */
+/** The role a viewer reads a tenant's events with; throws NOT_FOUND for non-members (TenantAccess.memberRole). */
 export type TenantRoleOf = (ctx: RequestContext, tenantId: string) => Promise<'OWNER' | 'ADMIN' | 'MEMBER'>;
 
 export interface ListenerStats {
@@ -42,15 +41,11 @@ export class EventService {
   ): Promise<Connection<EventEnvelope>> {
     const size = pageSize(args.first);
     const after = numericCursor('after', args.after) ?? '0';
-    const names = args.names ?? null;
-    for (const name of names ?? []) {
-      if (!isEventName(name)) throw new BadUserInputError('names', `"${name.slice(0, 100)}" is not an event name.`);
-    }
+    const names = eventNamesArgument(args.names);
 
     let includeSecurity = true;
     if (args.tenantId) {
-      const role = signedIn(ctx).isPlatformAdmin ? 'OWNER' : await this.tenantRoleOf(ctx, args.tenantId);
-      includeSecurity = role !== 'MEMBER';
+      includeSecurity = roleSeesSecurityEvents(await this.tenantRoleOf(ctx, args.tenantId));
     } else {
       platformAdmin(ctx);
     }
@@ -63,7 +58,7 @@ export class EventService {
        WHERE e.seq > $1 AND e.seq <= $6
          AND ($2::uuid IS NULL OR ${tenantStream})
          AND ($3::varchar[] IS NULL OR e.name = ANY($3))
-         AND ($4 OR e.name NOT LIKE 'auth.%')
+         AND ($4 OR NOT ${isSecurityEventSql('e.name')})
        ORDER BY e.seq
        LIMIT $5`,
       [after, args.tenantId ?? null, names, includeSecurity, size + 1, horizon],

@@ -10,7 +10,7 @@ import type { PlatformAdmins } from './platform-admins';
 import type { SessionService } from './session-service';
 import type { SupportService } from './support-service';
 import type { TenantService } from './tenant-service';
-import type { LiveEvents } from '../subscriptions/live-events';
+import type { LiveEvents } from '../live/live-events';
 
 /** The services resolvers call; built in src/services/build-services.ts. */
 export interface Services {

@@ -77,11 +77,14 @@ export class TenantAccess {
     return { tenant: tenant!, role };
   }
 
-  /** A member's role; NOT_FOUND for anyone else. The events API reads a tenant's events with it. */
+  /**
+   * The role a viewer reads a tenant's events with (the events API, live subscriptions): a
+   * member's own; NOT_FOUND for anyone else. A platform admin counts as OWNER, member or not: the
+   * rule, in one place.
+   */
   async memberRole(ctx: RequestContext, tenantId: string): Promise<TenantRole> {
     const { role } = await this.require(ctx, { id: tenantId }, ANY_MEMBER);
-    // A platform admin who is not a member sees as much as an owner.
-    return role ?? 'OWNER';
+    return signedIn(ctx).isPlatformAdmin ? 'OWNER' : role!;
   }
 }
 

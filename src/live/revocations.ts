@@ -26,6 +26,9 @@ export async function watchRevocations(options: {
         case 'tenant.member.left':
           live.revokeMembership(event.payload.tenantId, event.payload.userId);
           break;
+        case 'tenant.member.role_changed':
+          live.revokeRole(event.payload.tenantId, event.payload.userId, event.payload.to);
+          break;
         case 'tenant.deleted':
           live.revokeTenant(event.payload.tenantId);
           break;

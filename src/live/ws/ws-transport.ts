@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from 'graphql-ws';
+import { DEPRECATED_GRAPHQL_WS_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from 'graphql-ws';
+import type { Logger } from '../../logger';
+import { HeraldCloseCode } from '../close-codes';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { WsConnection } from './ws-connection';
 import { endOperations, handleMessage, type ProtocolHooks } from './ws-protocol';
@@ -23,8 +25,11 @@ export type DescribeRequest = (request: IncomingMessage) => { ip: string | null;
  * and the keep-alive of all sockets. graphql-ws's own helpers (parseMessage, stringifyMessage, its
  * close codes and subprotocol negotiation) keep the messages and codes conformant.
  */
-export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks; describe: DescribeRequest }, wss: WebSocketServer) {
-  const { isProd, hooks } = options;
+export function serveGraphQLWs(
+  options: { isProd: boolean; hooks: ProtocolHooks; describe: DescribeRequest; logger: Logger },
+  wss: WebSocketServer,
+) {
+  const { isProd, hooks, logger } = options;
   const connections = new Map<WebSocket, WsConnection>();
   /** Connections still waiting for connection_init. */
   const uninitialised = new Set<WsConnection>();
@@ -36,8 +41,11 @@ export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks;
     isProd ? 'Internal server error' : closeReason(error instanceof Error ? error.message : String(error), 'Internal server error');
 
   wss.once('error', (error) => {
-    console.error('Internal error emitted on the WebSocket server. Please check your implementation.', error);
-    for (const client of wss.clients) client.close(CloseCode.InternalServerError, internalError(error));
+    // `ws` relays its HTTP server's errors; one before the server listens (a port in use) is the
+    // start-up's to report, in its one fatal line.
+    if (!wss.options.server?.listening) return;
+    logger.error({ err: error }, 'WebSocket server error; closing its sockets');
+    for (const client of wss.clients) client.close(HeraldCloseCode.InternalServerError, internalError(error));
   });
 
   // Listeners shared by every socket (`this` is the socket): no closure per connection.
@@ -45,17 +53,19 @@ export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks;
     const connection = connections.get(this);
     if (!connection) return;
     handleMessage(connection, String(data), hooks).catch((error: unknown) => {
-      console.error('Internal error occurred during message handling. Please check your implementation.', error);
-      connection.close(CloseCode.InternalServerError, internalError(error));
+      logger.error({ err: error }, 'internal error while handling a WebSocket message');
+      connection.close(HeraldCloseCode.InternalServerError, internalError(error));
     });
   }
   function onPong(this: WebSocket): void {
     awaitingPong.delete(this);
   }
-  function onError(this: WebSocket, error: Error): void {
-    // ws emits a socket's error once, then closes it.
-    console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', error);
-    this.close(CloseCode.InternalServerError, internalError(error));
+  function onError(this: WebSocket, error: Error & { code?: string }): void {
+    // ws emits a socket's error once and has closed the socket already with the code that fits
+    // (1009 for a message over WS_MAX_PAYLOAD, 1002 for a broken frame): the client's doing, so a
+    // line without a stack. The close below only acts on a socket ws left open.
+    logger.warn({ code: error.code, reason: error.message }, 'WebSocket closed after a socket error');
+    this.close(HeraldCloseCode.InternalServerError, internalError(error));
   }
   function onClose(this: WebSocket, code: number): void {
     const connection = connections.get(this);
@@ -64,10 +74,11 @@ export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks;
     uninitialised.delete(connection);
     awaitingPong.delete(this);
     connection.closed = true;
-    if (!isProd && code === CloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
-      console.warn(`Client provided the unsupported and deprecated subprotocol "${this.protocol}".`);
+    if (!isProd && code === HeraldCloseCode.SubprotocolNotAcceptable && this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+      logger.warn(`Client provided the unsupported and deprecated subprotocol "${this.protocol}".`);
     }
-    void endOperations(connection).finally(() => hooks.onClose(connection));
+    endOperations(connection, logger);
+    hooks.onClose(connection);
   }
 
   wss.on('connection', (socket, request) => {
@@ -77,7 +88,7 @@ export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks;
     socket.on('error', onError);
     socket.on('close', onClose);
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
-      return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return socket.close(HeraldCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
     }
     socket.on('message', onMessage);
     socket.on('pong', onPong);
@@ -94,7 +105,7 @@ export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks;
       }
       if (now - connection.openedAt < CONNECTION_INIT_WAIT_MS) continue;
       uninitialised.delete(connection);
-      connection.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+      connection.close(HeraldCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
     }
     if (++sweeps % (KEEP_ALIVE_MS / SWEEP_MS) === 0) keepAlive();
   }, SWEEP_MS);
@@ -117,7 +128,7 @@ export function serveGraphQLWs(options: { isProd: boolean; hooks: ProtocolHooks;
     /** Closes every socket (which ends their operations) and the server. */
     async dispose(): Promise<void> {
       clearInterval(sweep);
-      for (const client of wss.clients) client.close(1001, 'Going away');
+      for (const client of wss.clients) client.close(HeraldCloseCode.GoingAway, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },

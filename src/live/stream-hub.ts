@@ -1,12 +1,15 @@
 import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope';
-import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from '../events/event-store';
+import { compareSeq } from '../events/event-store';
 import type { EventBus } from '../events/pubsub';
 import { SeqHorizon } from '../events/seq-horizon';
+import { readStream, streamsOf, type StreamKey } from '../events/streams';
 import type { Logger } from '../logger';
-import { streamCondition, type StreamKey } from './streams';
 
-/** Receives a stream's events in seq order, each once. */
+/**
+ * Receives a stream's events in seq order, each once. It must not block: a fan-out group queues
+ * the event and delivers it in turns (fan-out.ts), so the next wake-up and read start at once.
+ */
 export type StreamListener = (event: EventEnvelope) => void;
 
 const PAGE = 500;
@@ -42,7 +45,7 @@ class StreamReader {
     // the wait is bounded: the stream then runs on its poll alone, and the subscription takes
     // effect when Redis is back. Waiting without a bound left such a subscriber without any event,
     // and a shutdown waiting for this open until its timeout.
-    const subscribing = this.hub.bus.engine.subscribe(this.hub.bus.channels.stream(this.key), () => this.wake(), {}).then(
+    const subscribing = this.hub.bus.engine.subscribe(this.hub.bus.channels.stream(this.key), (ping: { seq?: string }) => this.wakeFor(ping.seq), {}).then(
       (id) => {
         if (this.closed) this.hub.bus.engine.unsubscribe(id);
         else this.subscriptionId = id;
@@ -67,6 +70,15 @@ class StreamReader {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.subscriptionId !== null) this.hub.bus.engine.unsubscribe(this.subscriptionId);
+  }
+
+  /**
+   * A wake-up for an event at `seq`: nothing to do if it was read already (the local commit woke
+   * this reader before its Redis message came back).
+   */
+  wakeFor(seq: string | undefined): void {
+    if (seq !== undefined && this.opened && compareSeq(seq, this.position) <= 0) return;
+    this.wake();
   }
 
   /** Reads what is new now, or once more after the read under way. */
@@ -147,19 +159,24 @@ export class StreamHub {
   }
 
   /**
-   * A page of the stream's stored events with after < seq ≤ upTo, in seq order. `upTo` must be a
-   * safe horizon (a join's `position` is one); null reads up to a fresh one.
+   * Events this instance has just committed: their streams' readers read now, without waiting for
+   * the pub/sub message to come back (which then finds nothing new). Other instances' events
+   * still arrive by pub/sub.
    */
-  async read(key: StreamKey, after: string, upTo: string | null, limit: number): Promise<EventEnvelope[]> {
-    upTo ??= await this.horizon.next();
-    const condition = streamCondition(key, 2);
-    const rows: EventRow[] = await this.dataSource.query(
-      `SELECT ${ENVELOPE_COLUMNS} FROM events e
-       WHERE e.seq > $1 AND ${condition.sql} AND e.seq <= $3
-       ORDER BY e.seq LIMIT $4`,
-      [after, condition.value, upTo, limit],
-    );
-    return rows.map(envelopeOf);
+  committed(events: readonly EventEnvelope[]): void {
+    for (const event of events) {
+      for (const key of streamsOf(event)) {
+        void this.readers.get(key)?.then((reader) => reader.wakeFor(event.seq), () => undefined);
+      }
+    }
+  }
+
+  /**
+   * A page of the stream's stored events with after < seq ≤ upTo, in seq order. `upTo` must be a
+   * safe horizon (a join's `position` is one).
+   */
+  read(key: StreamKey, after: string, upTo: string, limit: number): Promise<EventEnvelope[]> {
+    return readStream(this.dataSource, key, after, upTo, limit);
   }
 
   /** Streams followed now (for metrics and tests). */

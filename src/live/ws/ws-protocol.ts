@@ -1,6 +1,10 @@
 import type { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
-import { CloseCode, MessageType, parseMessage, stringifyMessage, type Message, type SubscribePayload } from 'graphql-ws';
-import type { OperationResults, WsConnection } from './ws-connection';
+import { MessageType, parseMessage, stringifyMessage, type Message, type SubscribePayload } from 'graphql-ws';
+import type { Logger } from '../../logger';
+import { HeraldCloseCode } from '../close-codes';
+import type { LiveSink } from '../live-sink';
+import type { StartedOperation } from '../live-operation';
+import type { WsConnection } from './ws-connection';
 import { runOperation } from './ws-operation';
 
 /** What the application decides in the graphql-transport-ws protocol (ws-server.ts implements them). */
@@ -19,8 +23,8 @@ export interface ProtocolHooks {
   onSubscribe(connection: WsConnection, id: string, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[];
   /** The operation's contextValue. */
   context(connection: WsConnection, id: string): unknown;
-  /** Starts a subscription operation: its results, or one result (e.g. errors from its resolver). */
-  subscribe(args: ExecutionArgs): Promise<OperationResults | ExecutionResult>;
+  /** Starts a subscription operation writing to `sink` (live), or its results, or one result (errors from its resolver). */
+  subscribe(args: ExecutionArgs, sink: LiveSink): Promise<StartedOperation>;
   /** What a `next` message carries for a result (errors masked). */
   formatResult(id: string, result: ExecutionResult): ExecutionResult | FormattedExecutionResult;
   /** What an `error` message carries for these errors (masked). */
@@ -37,14 +41,14 @@ export async function handleMessage(connection: WsConnection, data: string, hook
   try {
     message = parseMessage(data);
   } catch {
-    return connection.close(CloseCode.BadRequest, 'Invalid message received');
+    return connection.close(HeraldCloseCode.BadRequest, 'Invalid message received');
   }
   switch (message.type) {
     case MessageType.ConnectionInit: {
-      if (connection.initReceived) return connection.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+      if (connection.initReceived) return connection.close(HeraldCloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
       connection.initReceived = true;
       const params = isObject(message.payload) ? message.payload : undefined;
-      if (!(await hooks.onConnect(connection, params))) return connection.close(CloseCode.Forbidden, 'Forbidden');
+      if (!(await hooks.onConnect(connection, params))) return connection.close(HeraldCloseCode.Forbidden, 'Forbidden');
       connection.acknowledged = true;
       return connection.send(stringifyMessage({ type: MessageType.ConnectionAck }));
     }
@@ -56,31 +60,35 @@ export async function handleMessage(connection: WsConnection, data: string, hook
     case MessageType.Pong:
       return;
     case MessageType.Subscribe: {
-      if (!connection.acknowledged) return connection.close(CloseCode.Unauthorized, 'Unauthorized');
+      if (!connection.acknowledged) return connection.close(HeraldCloseCode.Unauthorized, 'Unauthorized');
       const { id, payload } = message;
-      if (connection.operations.has(id)) return connection.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      if (connection.operations.has(id)) return connection.close(HeraldCloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
       connection.operations.set(id, null);
       return runOperation(connection, id, payload, hooks);
     }
     case MessageType.Complete: {
-      const results = connection.operations.get(message.id);
+      const running = connection.operations.get(message.id);
       connection.operations.delete(message.id);
-      await results?.return();
+      running?.stop();
       return;
     }
     default:
-      // A message only a server sends (connection_ack, next, error): graphql-ws treats it as an internal error.
-      throw new Error(`Unexpected message of type ${message.type} received`);
+      // A message only a server sends (connection_ack, next, error): the client broke the protocol.
+      // graphql-ws's server throws (4500, an internal error it logs); it is the client's error.
+      return connection.close(HeraldCloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
   }
 }
 
 /** Ends every operation of a closed connection; one that fails to end does not keep the others running. */
-export async function endOperations(connection: WsConnection): Promise<void> {
+export function endOperations(connection: WsConnection, logger: Logger): void {
   const running = [...connection.operations.values()];
   connection.operations.clear();
-  const ended = await Promise.allSettled(running.map((results) => results?.return()));
-  for (const outcome of ended) {
-    if (outcome.status === 'rejected') console.error('Internal error while ending an operation of a closed socket.', outcome.reason);
+  for (const operation of running) {
+    try {
+      operation?.stop();
+    } catch (error) {
+      logger.error({ err: error }, 'ending an operation of a closed socket failed');
+    }
   }
 }
 

@@ -1,10 +1,10 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { parse } from 'graphql';
 import type { Logger } from '../logger';
+import { createResolvers } from '../resolvers';
 import { loadTypeDefs } from '../schema/load';
-import { sharedRendering } from './live-execution';
 import { OperationKeys } from './operation-key';
-import { createResolvers } from './resolvers';
+import { liveRendering, viewerless } from './rendering';
 
 const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
 const document = parse(`subscription($tenantId: ID!, $after: String) {
@@ -24,10 +24,23 @@ const event = {
 
 function renderingWith(logger: Pick<Logger, 'error'>) {
   const ctx = { requestId: 'r', ip: '10.0.0.1', userAgent: 'ua', viewer: { userId: 'u' }, services: {} } as never;
-  return sharedRendering({ schema, document, variableValues: { tenantId: 't' } }, ctx, logger as Logger);
+  return liveRendering({ schema, document, variableValues: { tenantId: 't' } }, viewerless(ctx), 'op', logger as Logger).render;
 }
 
-describe('sharedRendering', () => {
+describe('liveRendering', () => {
+  it('renders with a context that has no viewer, request address or trace', () => {
+    const ctx = { requestId: 'r', ip: '10.0.0.1', userAgent: 'ua', traceparent: 'tp', viewer: { userId: 'u' }, tokenRejected: false, services: {} } as never;
+    expect(viewerless(ctx)).toEqual({ requestId: 'r', ip: null, userAgent: null, traceparent: null, viewer: null, tokenRejected: false, services: {} });
+  });
+
+  it('ends a revoked subscription with the FORBIDDEN error a resolver would raise, at the field (or alias) it selected', () => {
+    const aliased = parse(`subscription($t: ID!) { dashboard: tenantEvents(tenantId: $t) { id } }`);
+    const { forbidden } = liveRendering({ schema, document: aliased, variableValues: { t: 't' } }, {} as never, 'op', {} as Logger);
+    expect(forbidden('Your access to this tenant was removed.')).toEqual([
+      { message: 'Your access to this tenant was removed.', path: ['dashboard'], extensions: { code: 'FORBIDDEN' } },
+    ]);
+  });
+
   it("renders the event as the `next` payload graphql-ws would send", () => {
     const rendered = JSON.parse(renderingWith({ error: jest.fn() })(event as never).toString());
     expect(rendered).toEqual({

@@ -1,50 +1,50 @@
 import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import { v7 as uuidv7 } from 'uuid';
 import { WebSocketServer } from 'ws';
-import { bearerToken } from '../auth/access-tokens';
-import type { RequestLimits } from '../config';
-import type { Logger } from '../logger';
-import type { Services } from '../services';
-import { childOf, formatTraceparent, parseTraceparent } from '../observability/traceparent';
-import type { GraphQLContext } from './context';
-import { DocumentCache } from './document-cache';
-import { formatError, isExpectedError } from './format-error';
-import { liveSubscribe } from './live-execution';
-import { maskedResult } from './masked-result';
-import { NextFrames } from './next-frames';
-import { prepareWebSocketOperation } from './operation-limits';
+import { bearerToken } from '../../auth/access-tokens';
+import type { RequestLimits } from '../../config';
+import type { GraphQLContext } from '../../graphql/context';
+import { DocumentCache } from '../../graphql/document-cache';
+import { maskedResult } from '../../graphql/masked-result';
+import { prepareWebSocketOperation } from '../../graphql/operation-limits';
+import type { Logger } from '../../logger';
+import { childOf, formatTraceparent, parseTraceparent } from '../../observability/traceparent';
+import type { Services } from '../../services';
+import type { Viewer } from '../../services/request-context';
+import type { StartOperation } from '../live-operation';
+import { formatOperationErrors } from '../operation-errors';
+import type { ViewerConnections } from '../viewer-connections';
 import type { WsConnection } from './ws-connection';
 import type { ProtocolHooks } from './ws-protocol';
 import { serveGraphQLWs } from './ws-transport';
 
-/** How often token expiries are checked, ms: one timer for all connections, not one each. */
-const EXPIRY_SWEEP_MS = 500;
-
 /** Distinct operation texts whose parsed document is kept. */
 const DOCUMENT_CACHE_SIZE = 500;
 
-/** Close code when a user opens more connections than allowed. */
-export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4429;
+/** What server.ts keeps of the WebSocket server: `dispose` on drain. */
+export type WebSocketServerHandle = ReturnType<typeof startWebSocketServer>;
 
 /**
  * graphql-transport-ws (Herald's protocol server, ws-transport.ts) on the HTTP server's `/graphql`
  * path, with Herald's policy as its hooks. The access token travels in `connection_init`
  * (`{ "authorization": "Bearer <token>" }`); a missing or invalid one closes the socket with 4403,
  * and the socket closes with 4403 when the token expires. Errors are masked here as over HTTP,
- * since Apollo's formatError does not run for WebSocket traffic.
+ * since Apollo's formatError does not run for WebSocket traffic. Connections count against the
+ * user's limit in ViewerConnections (one over it closes with 4602).
  */
-export type WebSocketServerHandle = ReturnType<typeof startWebSocketServer>;
-
 export function startWebSocketServer(options: {
   httpServer: Server;
   schema: GraphQLSchema;
   services: Services;
+  /** Starts subscription operations (live-operation.ts), shared with the SSE adapter. */
+  startOperation: StartOperation;
   logger: Logger;
   production: boolean;
   trustProxy: boolean;
-  limits: { maxSubscriptionsPerConnection: number; maxConnectionsPerUser: number };
+  limits: { maxSubscriptionsPerConnection: number };
+  /** Live connections by user, shared with the SSE adapter: the per-user limit, session ends, expiry. */
+  connections: ViewerConnections;
   /** The same operation limits and introspection setting as over HTTP. */
   operations: { limits: RequestLimits; introspection: boolean };
 }) {
@@ -55,20 +55,6 @@ export function startWebSocketServer(options: {
     path: '/graphql',
     maxPayload: options.operations.limits.wsMaxPayloadBytes,
   });
-  /** Open, authenticated connections by user, to count them and to close a session's. */
-  const byUser = new Map<string, Set<WsConnection>>();
-    const expirySweep = setInterval(() => {
-    const now = Date.now();
-    for (const open of byUser.values()) {
-      for (const connection of open) {
-        if (connection.viewer!.tokenExpiresAt * 1000 <= now) {
-          connection.close(CloseCode.Forbidden, 'Access token expired; reconnect with a fresh one');
-        }
-      }
-    }
-  }, EXPIRY_SWEEP_MS);
-  expirySweep.unref();
-
   // Parsed and validated documents by source text: thousands of identical subscriptions share one.
   const documents = new DocumentCache(DOCUMENT_CACHE_SIZE);
 
@@ -79,23 +65,16 @@ export function startWebSocketServer(options: {
       if (!viewer) return false; // closes with 4403 Forbidden
       // Closed while the token was checked: nothing to count.
       if (connection.closed) return false;
-      const open = byUser.get(viewer.userId) ?? new Set<WsConnection>();
-      if (open.size >= options.limits.maxConnectionsPerUser) {
-        connection.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, `Too many connections: at most ${options.limits.maxConnectionsPerUser} per user`);
+      connection.viewer = viewer;
+      if (!options.connections.add(connection as WsConnection & { viewer: Viewer })) {
+        connection.viewer = null;
+        const { code, reason } = options.connections.overLimit;
+        connection.close(code, reason);
         return false;
       }
-      connection.viewer = viewer;
-      byUser.set(viewer.userId, open.add(connection));
       return true;
     },
-    onClose: (connection) => {
-      const viewer = connection.viewer;
-      if (viewer) {
-        const open = byUser.get(viewer.userId);
-        open?.delete(connection);
-        if (open?.size === 0) byUser.delete(viewer.userId);
-      }
-    },
+    onClose: (connection) => options.connections.delete(connection),
     onSubscribe: (connection, _id, payload) => {
       const max = options.limits.maxSubscriptionsPerConnection;
       // The protocol server has already registered this operation's id when it calls this hook.
@@ -108,8 +87,7 @@ export function startWebSocketServer(options: {
       }
       return prepareWebSocketOperation(options.schema, payload, { ...options.operations, documents });
     },
-    context: (connection, id): GraphQLContext => ({
-      connection: new NextFrames(connection.socket, id),
+    context: (connection): GraphQLContext => ({
       requestId: uuidv7(),
       ip: connection.ip,
       userAgent: connection.userAgent,
@@ -119,21 +97,17 @@ export function startWebSocketServer(options: {
       tokenRejected: false,
       services,
     }),
-    subscribe: liveSubscribe({ fanOut: services.live.fanOut, logger }),
+    subscribe: options.startOperation,
     formatResult: (id, result) =>
       maskedResult(result, (error) => logger.error({ err: error, subscriptionId: id }, 'subscription error')),
-    formatErrors: (id, reported) => {
-      const errors = reported.map(withValidationCode);
-      for (const error of errors) {
-        if (!isExpectedError(error)) logger.error({ err: error, subscriptionId: id }, 'subscription error');
-      }
-      return errors.map((error) => formatError(error.toJSON(), error));
-    },
+    formatErrors: (id, reported) =>
+      formatOperationErrors(reported, (error) => logger.error({ err: error, subscriptionId: id }, 'subscription error')),
   };
   const disposable = serveGraphQLWs(
     {
       isProd: options.production,
       hooks,
+      logger,
       describe: (request) => ({
         ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
         userAgent: request.headers['user-agent'] ?? null,
@@ -144,42 +118,9 @@ export function startWebSocketServer(options: {
   );
 
   return {
-    /** Closes the connections of a session whose access was revoked. */
-    closeSession(sessionId: string, reason: string): void {
-      for (const open of byUser.values()) {
-        for (const connection of open) {
-          if (connection.viewer?.sessionId === sessionId) connection.close(CloseCode.Forbidden, reason);
-        }
-      }
-    },
-    /** Authenticated connections open now. */
-    get connectionCount(): number {
-      let count = 0;
-      for (const open of byUser.values()) count += open.size;
-      return count;
-    },
     /** Completes every subscription and closes every socket. */
-    async dispose(): Promise<void> {
-      clearInterval(expirySweep);
-      await disposable.dispose();
-    },
+    dispose: () => disposable.dispose(),
   };
-}
-
-/**
- * The protocol server reports graphql-js's validation errors (and "Unable to identify operation") with no
- * code, where Apollo gives them GRAPHQL_VALIDATION_FAILED: give them the same code. An error with
- * a cause (a failed stream) stays as it is, to be masked.
- */
-function withValidationCode(error: GraphQLError): GraphQLError {
-  if (error.extensions.code || error.originalError) return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-  });
 }
 
 /**

@@ -1,12 +1,12 @@
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Resolvers } from '../generated/graphql';
-import { accountResolvers } from '../resolvers/accounts';
-import { eventResolvers } from '../resolvers/events';
-import { identityResolvers } from '../resolvers/identity';
-import { invitationResolvers } from '../resolvers/invitations';
-import { subscriptionResolvers } from '../resolvers/subscriptions';
-import { systemResolvers } from '../resolvers/system';
-import { tenantResolvers } from '../resolvers/tenants';
+import { accountResolvers } from './accounts';
+import { eventResolvers } from './events';
+import { identityResolvers } from './identity';
+import { invitationResolvers } from './invitations';
+import { subscriptionResolvers } from './subscriptions';
+import { systemResolvers } from './system';
+import { tenantResolvers } from './tenants';
 
 /** Every resolver map, merged by root type. */
 export function createResolvers(): Resolvers {

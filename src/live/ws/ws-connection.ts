@@ -1,6 +1,5 @@
-import type { ExecutionResult } from 'graphql';
 import WebSocket from 'ws';
-import type { Viewer } from '../services/request-context';
+import type { Viewer } from '../../services/request-context';
 
 /**
  * Operations of one connection that start at once (authorise, replay, execute: the database work);
@@ -9,15 +8,10 @@ import type { Viewer } from '../services/request-context';
  */
 export const STARTS_AT_ONCE = 4;
 
-/**
- * A subscription's results as the protocol server pulls them; `return()` ends it at once. With
- * `park`, a source that has nothing to yield for a long time (a live subscription) is not pulled:
- * `park(wake)` returns true and calls `wake` once `next()` has something to do.
- */
-export type OperationResults = AsyncIterator<ExecutionResult> & {
-  return(): Promise<IteratorResult<ExecutionResult>>;
-  park?(wake: () => void): boolean;
-};
+/** A running subscription as the connection keeps it: `stop()` ends it at once, sending nothing more. */
+export interface RunningOperation {
+  stop(): void;
+}
 
 /**
  * All that Herald keeps per WebSocket connection: the socket, what it needs of the upgrade request
@@ -32,10 +26,10 @@ export class WsConnection {
   acknowledged = false;
   closed = false;
   /**
-   * Operations by id: null while one is prepared or executed (query, mutation), its results once it
-   * is a subscription. An id is registered from `subscribe` until the operation ends.
+   * Operations by id: null while one is prepared or executed (query, mutation), the running
+   * subscription once it started. An id is registered from `subscribe` until the operation ends.
    */
-  readonly operations = new Map<string, OperationResults | null>();
+  readonly operations = new Map<string, RunningOperation | null>();
   /** Operations starting now (at most STARTS_AT_ONCE), and those waiting for a turn. */
   private starting = 0;
   private waitingTurns: (() => void)[] | null = null;
