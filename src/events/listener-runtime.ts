@@ -217,7 +217,7 @@ export class ListenerRuntime {
       },
       transaction: (work) => this.transactions.run(origin, work),
       complete: async (work) => {
-        const value = await this.completions.complete({ listener: listener.name, guard, origin, signal: abort.signal, work });
+        const value = await this.completions.complete({ guard, origin, signal: abort.signal, work });
         completed = true;
         return value;
       },

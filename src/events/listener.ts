@@ -17,11 +17,11 @@ export interface ListenerContext {
    * most once, as the handler's last step; a handler that does not call it is marked done when it
    * returns.
    *
-   * The transaction is shared with other runs' completions (a savepoint each, see
-   * DeliveryCompletions): keep `work` to database work through `tx` (network calls go before
-   * `complete`), and leave session settings as found. It resolves after the commit; it rejects
-   * with `work`'s error (only its own effect rolled back), with LeaseLostError, or, if another
-   * work in its batch overran its run's time, with BatchAbandonedError (retry helps).
+   * The transaction is shared with other runs' completions (see DeliveryCompletions): keep `work`
+   * to database work through `tx` (network calls go before `complete`), leave session settings as
+   * found, and let it run twice: when another work in its batch fails, the batch is rolled back
+   * and every work runs again, alone. It resolves after the commit; it rejects with `work`'s error
+   * (only its own effect rolled back), with LeaseLostError, or with the run's abort reason.
    */
   complete<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
