@@ -10,7 +10,8 @@ import { DeliveryCompletions } from './events/delivery-completions';
 import type { EventEnvelope } from './events/envelope';
 import { EventPublisher } from './events/event-publisher';
 import { EventStore } from './events/event-store';
-import { listenerDelays, listenerNamesByEvent, type AnyListener } from './events/listener';
+import { listenerDelays, listenerDependencies, listenerNamesByEvent, type AnyListener } from './events/listener';
+import { CircuitBreakers } from './events/circuit-breakers';
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
 import { createEventBus, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
@@ -163,6 +164,7 @@ export class Herald {
     const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
       preparedStatements: !embedded && config.databasePreparedStatements,
       delayOf: listenerDelays(listeners),
+      dependencyOf: listenerDependencies(listeners),
     });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,
@@ -191,10 +193,15 @@ export class Herald {
       terminateAbandoned: !embedded,
       logger,
     });
-    this.runtime = new ListenerRuntime(dataSource, transactions, completions, listeners, logger, {
-      ...config.listeners,
-      ...this.options.runtime,
+    const runtimeOptions = { ...config.listeners, ...this.options.runtime, instanceId: this.instanceId };
+    const breakers = new CircuitBreakers(dataSource, transactions, logger, {
+      ...config.circuitBreakers,
       instanceId: this.instanceId,
+      maxCooldownMs: MAX_BREAKER_COOLDOWN_MS,
+      probeMs: runtimeOptions.leaseMs,
+    });
+    this.runtime = new ListenerRuntime(dataSource, transactions, completions, breakers, listeners, logger, {
+      ...runtimeOptions,
       observe: observeListenerRuns(metrics),
     });
     // Other instances' commits wake this one's listeners at once.
@@ -338,6 +345,9 @@ export class Herald {
     return { actorId: null, tenantId: null, context: { requestId: null, ip: null, userAgent: null } };
   }
 }
+
+/** The longest wait between a breaker's probes, ms: its cooldown doubles after each failed probe up to this. */
+const MAX_BREAKER_COOLDOWN_MS = 5 * 60_000;
 
 function withDeadline(check: Promise<boolean>, ms: number): Promise<boolean> {
   return Promise.race([

@@ -5,7 +5,7 @@ import { redactUrl, type Config } from '../config';
 import { createDataSource } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres';
 import { EventStore } from '../events/event-store';
-import { listenerNamesByEvent } from '../events/listener';
+import { listenerDelays, listenerDependencies, listenerNamesByEvent } from '../events/listener';
 import { Transactions } from '../events/transactions';
 import { listenerRoutes } from '../listeners';
 import type { Logger } from '../logger';
@@ -55,7 +55,11 @@ export async function openDatabase(config: Config, logger: Logger, options: { al
   // Events recorded here get the same delivery rows as the server's; a running server's sweep
   // publishes them within seconds, and its listeners' poll picks the deliveries up.
   const listeners = listenerRoutes();
-  const transactions = new Transactions(dataSource, new EventStore(listenerNamesByEvent(listeners)), () => undefined);
+  const store = new EventStore(listenerNamesByEvent(listeners), undefined, {
+    delayOf: listenerDelays(listeners),
+    dependencyOf: listenerDependencies(listeners),
+  });
+  const transactions = new Transactions(dataSource, store, () => undefined);
   return { dataSource, where, transactions, close };
 }
 

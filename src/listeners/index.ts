@@ -53,10 +53,10 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
 }
 
 /**
- * Each built-in listener's name and the events it is on, for code that records events without
+ * Each built-in listener's name, the events it is on and how its delivery rows are written, for code that records events without
  * running listeners (the CLI) or documents them. Factories touch their dependencies only when a
  * handler runs, so none are needed here.
  */
-export function listenerRoutes(): { name: string; on: readonly string[] }[] {
-  return createListeners({} as ListenerDeps).map(({ name, on }) => ({ name, on }));
+export function listenerRoutes(): Pick<AnyListener, 'name' | 'on' | 'delayMs' | 'dependsOn'>[] {
+  return createListeners({} as ListenerDeps).map(({ name, on, delayMs, dependsOn }) => ({ name, on, delayMs, dependsOn }));
 }
