@@ -203,6 +203,15 @@ it('pays no savepoint when every work succeeds: each work writes in the one top-
   expect(await statusOf(guards)).toEqual(Array(4).fill('done'));
 });
 
+it('has the batch’s backend check for its client while a work runs, so a dead instance’s stuck statement ends', async () => {
+  const [guard] = await claimedDeliveries(1);
+  const setting = await complete(guard, async (tx) => {
+    const [row] = await tx.manager.query(`SELECT current_setting('client_connection_check_interval') AS value`);
+    return row.value as string;
+  });
+  expect(setting).toBe('2s');
+});
+
 it('marks deliveries of handlers that never called complete done in one statement, guarded', async () => {
   const guards = await claimedDeliveries(3);
   await Promise.all([

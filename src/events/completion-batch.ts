@@ -131,11 +131,21 @@ async function inOneTransaction(deps: CompletionBatchDeps, items: readonly Pendi
   }
 }
 
-/** The ids of the deliveries still running under the claim each run holds, now locked, and this backend's pid. */
+/**
+ * The ids of the deliveries still running under the claim each run holds, now locked, and this
+ * backend's pid. It also makes this transaction's backend check every 2 s, while a statement runs,
+ * that its client is still there (PostgreSQL 14+; `client_connection_check_interval`): if the
+ * instance dies while a work is stuck in a statement (a lock wait, slow DDL), the backend ends
+ * within seconds and its locks on the delivery rows go, so another instance can take them over
+ * when their lease ends instead of when the statement does.
+ */
 async function lockClaimedDeliveries(runner: QueryRunner, items: readonly PendingCompletion[]) {
   const rows: { id: string; pid: number }[] = await runner.query(
-    `SELECT d.id::text AS id, pg_backend_pid() AS pid
-     FROM deliveries d
+    `WITH watch AS MATERIALIZED (
+       SELECT (SELECT set_config(name, '2000', true) FROM pg_settings WHERE name = 'client_connection_check_interval')
+     )
+     SELECT d.id::text AS id, pg_backend_pid() AS pid
+     FROM watch, deliveries d
      JOIN unnest($1::bigint[], $2::varchar[], $3::int[]) AS g(id, locked_by, attempts)
        ON d.id = g.id AND d.locked_by = g.locked_by AND d.attempts = g.attempts
      WHERE d.status = 'running'

@@ -130,17 +130,23 @@ export class DeliveryClaims {
 
   /**
    * Renews the leases of this instance's runs; returns the ids of those it still holds (a run
-   * whose row is not among them lost it: another instance took it over).
+   * whose row is not among them lost it: another instance took it over). A row locked by this
+   * instance's completion batch (its work under way, maybe stuck) is skipped, not waited for: no
+   * claim can take a locked row, and a renewal that waited would hold up every other run's.
    */
   async renew(runs: readonly { id: string; attempts: number }[]): Promise<Set<string>> {
     if (runs.length === 0) return new Set();
     const rows: { id: string }[] = await this.dataSource.query(
-      `WITH renewed AS (
-         UPDATE deliveries d SET due_at = now() + $4 * interval '1 millisecond'
-         FROM unnest($1::bigint[], $2::int[]) AS g(id, attempts)
-         WHERE d.id = g.id AND d.attempts = g.attempts AND d.locked_by = $3 AND d.status = 'running'
-         RETURNING d.id::text
-       ) SELECT id FROM renewed`,
+      `WITH mine AS (
+         SELECT d.id FROM deliveries d JOIN unnest($1::bigint[], $2::int[]) AS g(id, attempts)
+           ON d.id = g.id AND d.attempts = g.attempts
+         WHERE d.locked_by = $3 AND d.status = 'running'
+       ),
+       free AS (SELECT id FROM deliveries WHERE id IN (SELECT id FROM mine) FOR UPDATE SKIP LOCKED),
+       renewed AS (
+         UPDATE deliveries d SET due_at = now() + $4 * interval '1 millisecond' FROM free WHERE d.id = free.id
+       )
+       SELECT id::text FROM mine`,
       [runs.map((r) => r.id), runs.map((r) => r.attempts), this.options.instanceId, this.options.leaseMs],
     );
     return new Set(rows.map((r) => r.id));
@@ -216,16 +222,17 @@ export interface Guard {
 
 /**
  * Statements the runtime sends together once per poll: held rows that come due are released into
- * the claimable set, and due rows of dependencies whose breaker is open (`blocked`, an SQL array
- * literal) are held until it closes.
+ * the claimable set; due rows of dependencies whose breaker is not closed are held until it
+ * closes; and rows still held for a breaker that has closed are released (the instance that
+ * closed it releases them at once, but another instance's hold may have raced with that).
  */
-export function housekeepingSql(blocked: string | null): string[] {
-  return [
-    `UPDATE deliveries SET held_until = NULL
-     WHERE held_until <= now() + interval '${RELEASE_AHEAD_MS} milliseconds' AND status = 'pending'`,
-    ...(blocked
-      ? [`UPDATE deliveries SET held_until = 'infinity'
-          WHERE dependency = ANY(${blocked}) AND status = 'pending' AND held_until IS NULL`]
-      : []),
-  ];
-}
+export const HOUSEKEEPING_SQL = [
+  `UPDATE deliveries SET held_until = NULL
+   WHERE held_until <= now() + interval '${RELEASE_AHEAD_MS} milliseconds' AND status = 'pending'`,
+  `UPDATE deliveries SET held_until = 'infinity'
+   WHERE dependency IN (SELECT key FROM circuit_breakers WHERE state <> 'closed') AND status = 'pending'
+     AND held_until IS NULL`,
+  `UPDATE deliveries SET held_until = NULL
+   WHERE dependency IN (SELECT key FROM circuit_breakers WHERE state = 'closed') AND status = 'pending'
+     AND held_until = 'infinity'`,
+];

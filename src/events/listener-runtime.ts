@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { pgClientOf, runTogether, textArray } from '../db/pg-client';
+import { pgClientOf, runTogether } from '../db/pg-client';
 import type { Logger } from '../logger';
 import { BREAKERS_SQL, type BreakerRow, type CircuitBreakers } from './circuit-breakers';
-import { DeliveryClaims, housekeepingSql, type Claimed } from './delivery-claims';
+import { DeliveryClaims, HOUSEKEEPING_SQL, type Claimed } from './delivery-claims';
 import type { DeliveryCompletions } from './delivery-completions';
 import { PLATFORM_QUEUE } from './delivery-schedule';
 import type { EventEnvelope } from './envelope';
@@ -198,9 +198,7 @@ export class ListenerRuntime {
     this.lastHousekeeping = Date.now();
     const runner = this.dataSource.createQueryRunner();
     try {
-      const blocked = this.breakers.blocked();
-      const statements = [...housekeepingSql(blocked.length ? textArray(blocked) : null), BREAKERS_SQL];
-      const results = await runTogether(await pgClientOf(runner), statements);
+      const results = await runTogether(await pgClientOf(runner), [...HOUSEKEEPING_SQL, BREAKERS_SQL]);
       this.breakers.refresh(results.at(-1) as BreakerRow[]);
       for (const key of this.breakers.probesDue()) {
         if (this.active.size >= this.concurrency || !(await this.breakers.takeProbe(key))) continue;
