@@ -9,7 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { bearerToken } from '../auth/access-tokens';
 import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
-import { formatError } from '../graphql/format-error';
+import { formatError, rethrowBeforeExecution } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
 import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
 import { metricsPlugin } from '../graphql/metrics-plugin';
@@ -101,7 +101,7 @@ export async function createHttpApp(options: {
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const token = bearerToken(req.headers.authorization);
-        const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
+        const viewer = token ? await services.auth.viewerFromAccessToken(token).catch(rethrowBeforeExecution) : null;
         return {
           tokenRejected: token !== null && viewer === null,
           connection: null,
