@@ -83,7 +83,7 @@ export interface Config {
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
   /** This process's name in metrics (`herald_instance` label); the host name unless set. */
   readonly instanceName: string;
-  /** When PostgreSQL or Redis is unreachable at start: retry with backoff, up to `maxAttempts` tries. */
+  /** When PostgreSQL is unreachable at start: retry with backoff, up to `maxAttempts` tries (Redis is not waited for). */
   readonly startup: { readonly retry: boolean; readonly maxAttempts: number };
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
   readonly testHooks: {

@@ -13,7 +13,7 @@ import { EventStore } from './events/event-store';
 import { listenerDelays, listenerDependencies, listenerNamesByEvent, type AnyListener } from './events/listener';
 import { CircuitBreakers } from './events/circuit-breakers';
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
-import { createEventBus, type EventBus } from './events/pubsub';
+import { createEventBus, subscribeWhenReachable, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
 import { createResolvers } from './graphql/resolvers';
 import { startWebSocketServer, type WebSocketServerHandle } from './graphql/ws-server';
@@ -205,7 +205,9 @@ export class Herald {
       observe: observeListenerRuns(metrics),
     });
     // Other instances' commits wake this one's listeners at once.
-    await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
+    // Not awaited: while Redis is down the subscription waits for it (ioredis queues the command)
+    // and takes effect when it answers; meanwhile the runtime's poll and local wake-ups do.
+    subscribeWhenReachable(bus, bus.channels.events, () => this.runtime?.wake(), logger);
 
     this.hub = new StreamHub(dataSource, bus, logger);
     const services = (this.services = buildServices({
@@ -243,11 +245,15 @@ export class Herald {
       operations: { limits: config.limits, introspection: config.http.introspection },
     });
     const wsServer = ws;
-    this.stopWatchingRevocations = await watchRevocations({
+    // Not awaited either, for the same reason: revocations reach this instance once Redis answers
+    // (its own are handled where they are made).
+    const watching = watchRevocations({
       bus,
       live,
       closeSession: (sessionId, reason) => wsServer.closeSession(sessionId, reason),
     });
+    watching.catch((error) => logger.warn({ err: error }, 'could not watch revocations on the pub/sub'));
+    this.stopWatchingRevocations = () => void watching.then((stop) => stop(), () => undefined);
     await new Promise<void>((resolve, reject) => {
       this.http!.server.once('error', reject);
       this.http!.server.listen(config.port, config.host, () => resolve());
@@ -286,13 +292,17 @@ export class Herald {
     };
   }
 
-  /** What /readyz reports: each dependency reachable within a second. */
-  async readiness(): Promise<Record<string, boolean>> {
+  /**
+   * What /readyz reports: each dependency reachable within a second. The instance can serve while
+   * PostgreSQL answers; without Redis it serves on its polls (degraded: live events and other
+   * instances' wake-ups come up to a poll interval later).
+   */
+  async readiness(): Promise<{ canServe: boolean; checks: { database: boolean; pubsub: boolean } }> {
     const [database, pubsub] = await Promise.all([
       withDeadline(this.dataSource?.query('SELECT 1').then(() => true) ?? Promise.resolve(false), 1_000),
       withDeadline(this.bus?.isReachable() ?? Promise.resolve(false), 1_000),
     ]);
-    return { database, pubsub };
+    return { canServe: database, checks: { database, pubsub } };
   }
 
   /**

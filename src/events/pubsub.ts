@@ -97,3 +97,29 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
     },
   };
 }
+
+/**
+ * Subscribes `onMessage` to `channel` without waiting for Redis: while Redis is down, ioredis
+ * queues the SUBSCRIBE and the subscription takes effect when Redis answers (the instance runs on
+ * its polls meanwhile). Returns at once; the function it returns ends the subscription either way.
+ */
+export function subscribeWhenReachable(
+  bus: EventBus,
+  channel: string,
+  onMessage: (message: never) => void,
+  logger: Logger,
+): () => void {
+  let ended = false;
+  let id: number | null = null;
+  bus.engine.subscribe(channel, onMessage, {}).then(
+    (subscribed) => {
+      if (ended) bus.engine.unsubscribe(subscribed);
+      else id = subscribed;
+    },
+    (error) => logger.warn({ err: error, channel }, 'pub/sub subscription failed; running on polls'),
+  );
+  return () => {
+    ended = true;
+    if (id !== null) bus.engine.unsubscribe(id);
+  };
+}

@@ -40,7 +40,11 @@ export async function createHttpApp(options: {
   schema: GraphQLSchema;
   services: Services;
   logger: Logger;
-  readiness: () => Promise<Record<string, boolean>>;
+  /**
+   * What /readyz reports: each dependency's check, and whether the instance can serve without the
+   * ones that fail (it needs PostgreSQL; without Redis it serves on polls, degraded).
+   */
+  readiness: () => Promise<{ canServe: boolean; checks: Record<string, boolean> }>;
   onDrain: () => Promise<void>;
   metrics: HeraldMetrics;
   metricsEndpoint?: express.RequestHandler;
@@ -79,9 +83,9 @@ export async function createHttpApp(options: {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = await options.readiness();
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+    const { canServe, checks } = await options.readiness();
+    const status = !canServe ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
+    res.status(canServe ? 200 : 503).json({ status, checks });
   });
   if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
 
