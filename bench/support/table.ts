@@ -28,7 +28,7 @@ export function renderTable(table: Table): string {
 
 export function targetsTable(targets: readonly TargetCheck[]): Table {
   return {
-    title: 'Targets (issue 7)',
+    title: 'Targets',
     columns: ['target', 'measured', 'met'],
     rows: targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**']),
   };

@@ -51,6 +51,8 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
   // The publisher fails fast while Redis is down (no offline queue): a mutation never waits for
   // Redis, its events stay unpublished in the store and the sweep sends them later.
   const publisher = new Redis(options.redisUrl, {
+    // Publications made in the same turn of the event loop (several commits' events) share one write.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 2_000,
