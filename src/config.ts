@@ -65,8 +65,20 @@ export interface Config {
   readonly dataDir: string;
   /** How long a graceful shutdown may take before the process exits anyway, ms. */
   readonly shutdownTimeoutMs: number;
-  /** Listener runtime: handlers run at once per instance, fallback poll (ms), claim lease (ms). */
-  readonly listeners: { readonly concurrency: number; readonly pollIntervalMs: number; readonly leaseMs: number };
+  /**
+   * Listener runtime: handlers run at once per instance, fallback poll (ms), claim lease (ms,
+   * renewed while a run goes on), runs of one tenant at once across instances, and listener runs
+   * started per second per tenant on each instance (undefined: no rate).
+   */
+  readonly listeners: {
+    readonly concurrency: number;
+    readonly pollIntervalMs: number;
+    readonly leaseMs: number;
+    readonly tenantConcurrency: number;
+    readonly tenantRatePerSecond: number | undefined;
+  };
+  /** Circuit breakers on listeners' dependencies: consecutive failures that open one, first wait before a probe (ms). */
+  readonly circuitBreakers: { readonly failureThreshold: number; readonly cooldownMs: number };
   /** Live limits: subscriptions per WebSocket, live connections per user (WebSockets and SSE streams), events queued per subscriber. */
   readonly ws: {
     readonly maxSubscriptionsPerConnection: number;
@@ -87,7 +99,7 @@ export interface Config {
   readonly metrics: { readonly token: string | undefined; readonly port: number | undefined };
   /** This process's name in metrics (`herald_instance` label); the host name unless set. */
   readonly instanceName: string;
-  /** When PostgreSQL or Redis is unreachable at start: retry with backoff, up to `maxAttempts` tries. */
+  /** When PostgreSQL is unreachable at start: retry with backoff, up to `maxAttempts` tries (Redis is not waited for). */
   readonly startup: { readonly retry: boolean; readonly maxAttempts: number };
   /** Fault injection for tests; only honoured with NODE_ENV=test. */
   readonly testHooks: {
@@ -310,7 +322,14 @@ export function loadConfig(env: Env = process.env): Config {
     listeners: Object.freeze({
       concurrency: integer('LISTENER_CONCURRENCY', 32, 1, 256),
       pollIntervalMs: integer('LISTENER_POLL_MS', 1_000, 10, 60_000),
-      leaseMs: integer('LISTENER_LEASE_MS', 120_000, 1_000, 3_600_000),
+      leaseMs: integer('LISTENER_LEASE_MS', 15_000, 1_000, 3_600_000),
+      tenantConcurrency: integer('LISTENER_TENANT_CONCURRENCY', 16, 1, 10_000),
+      tenantRatePerSecond:
+        read('LISTENER_TENANT_RATE_PER_SECOND') === undefined ? undefined : integer('LISTENER_TENANT_RATE_PER_SECOND', 0, 1, 1_000_000),
+    }),
+    circuitBreakers: Object.freeze({
+      failureThreshold: integer('CIRCUIT_BREAKER_FAILURES', 5, 1, 1_000),
+      cooldownMs: integer('CIRCUIT_BREAKER_COOLDOWN_MS', 10_000, 100, 3_600_000),
     }),
     ws: Object.freeze({
       maxSubscriptionsPerConnection: integer('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 1000),

@@ -12,9 +12,10 @@ import { DeliveryCompletions } from './events/delivery-completions';
 import type { EventEnvelope } from './events/envelope';
 import { EventPublisher } from './events/event-publisher';
 import { EventStore } from './events/event-store';
-import { listenerDelays, listenerNamesByEvent, type AnyListener } from './events/listener';
+import { listenerDelays, listenerDependencies, listenerNamesByEvent, type AnyListener } from './events/listener';
+import { CircuitBreakers } from './events/circuit-breakers';
 import { ListenerRuntime, type ListenerRuntimeOptions } from './events/listener-runtime';
-import { createEventBus, type EventBus } from './events/pubsub';
+import { createEventBus, subscribeWhenReachable, type EventBus } from './events/pubsub';
 import { Transactions } from './events/transactions';
 import { withCanonicalIds } from './graphql/canonical-ids';
 import { createHttpApp, type HttpParts } from './http/http-app';
@@ -180,6 +181,7 @@ export class Herald {
     const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
       preparedStatements: !embedded && config.databasePreparedStatements,
       delayOf: listenerDelays(listeners),
+      dependencyOf: listenerDependencies(listeners),
     });
     const metrics = new HeraldMetrics({
       instanceId: this.instanceId,
@@ -212,14 +214,21 @@ export class Herald {
       terminateAbandoned: !embedded,
       logger,
     });
-    this.runtime = new ListenerRuntime(dataSource, transactions, completions, listeners, logger, {
-      ...config.listeners,
-      ...this.options.runtime,
+    const runtimeOptions = { ...config.listeners, ...this.options.runtime, instanceId: this.instanceId };
+    const breakers = new CircuitBreakers(dataSource, transactions, logger, {
+      ...config.circuitBreakers,
       instanceId: this.instanceId,
+      maxCooldownMs: MAX_BREAKER_COOLDOWN_MS,
+      probeMs: runtimeOptions.leaseMs,
+    });
+    this.runtime = new ListenerRuntime(dataSource, transactions, completions, breakers, listeners, logger, {
+      ...runtimeOptions,
       observe: observeListenerRuns(metrics),
     });
     // Other instances' commits wake this one's listeners at once.
-    await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
+    // Not awaited: while Redis is down the subscription waits for it (ioredis queues the command)
+    // and takes effect when it answers; meanwhile the runtime's poll and local wake-ups do.
+    subscribeWhenReachable(bus, bus.channels.events, () => this.runtime?.wake(), logger);
 
     const hub = (this.hub = new StreamHub(dataSource, bus, logger));
     this.serviceParts = {
@@ -273,11 +282,15 @@ export class Herald {
       limits: config.ws,
       operations,
     });
-    this.stopWatchingRevocations = await watchRevocations({
+    // Not awaited either, for the same reason: revocations reach this instance once Redis answers
+    // (its own are handled where they are made).
+    const watching = watchRevocations({
       bus,
       live,
       closeSession: (sessionId, reason) => connections.closeSession(sessionId, reason),
     });
+    watching.catch((error) => logger.warn({ err: error }, 'could not watch revocations on the pub/sub'));
+    this.stopWatchingRevocations = () => void watching.then((stop) => stop(), () => undefined);
     await new Promise<void>((resolve, reject) => {
       this.http!.server.once('error', reject);
       this.http!.server.listen(config.port, config.host, () => resolve());
@@ -316,13 +329,17 @@ export class Herald {
     };
   }
 
-  /** What /readyz reports: each dependency reachable within a second. */
-  async readiness(): Promise<Record<string, boolean>> {
+  /**
+   * What /readyz reports: each dependency reachable within a second. The instance can serve while
+   * PostgreSQL answers; without Redis it serves on its polls (degraded: live events and other
+   * instances' wake-ups come up to a poll interval later).
+   */
+  async readiness(): Promise<{ canServe: boolean; checks: { database: boolean; pubsub: boolean } }> {
     const [database, pubsub] = await Promise.all([
       withDeadline(this.dataSource?.query('SELECT 1').then(() => true) ?? Promise.resolve(false), 1_000),
       withDeadline(this.bus?.isReachable() ?? Promise.resolve(false), 1_000),
     ]);
-    return { database, pubsub };
+    return { canServe: database, checks: { database, pubsub } };
   }
 
   /**
@@ -376,6 +393,9 @@ export class Herald {
     return { actorId: null, tenantId: null, context: { requestId: null, ip: null, userAgent: null } };
   }
 }
+
+/** The longest wait between a breaker's probes, ms: its cooldown doubles after each failed probe up to this. */
+const MAX_BREAKER_COOLDOWN_MS = 5 * 60_000;
 
 function withDeadline(check: Promise<boolean>, ms: number): Promise<boolean> {
   return Promise.race([

@@ -134,3 +134,74 @@ describe('an instance killed in the middle of a listener run', () => {
     expect(log.status).toBe('sent');
   }, 180_000);
 });
+
+describe('an instance killed while it holds a tenant’s onboarding', () => {
+  // The default lease (LISTENER_LEASE_MS unset: 15 s), as an operator runs it.
+  let cluster: HeraldCluster;
+  beforeAll(async () => {
+    cluster = await startHeraldCluster();
+  });
+  afterAll(() => cluster?.close(), 60_000);
+
+  const CREATE_TENANT = `mutation($input: CreateTenantInput!) { createTenant(input: $input) { id status } }`;
+
+  it('is never taken over while it lives; once killed, an instance already running completes the onboarding within 30 s', async () => {
+    const holder = await cluster.start();
+    // The provisioning step's first run gets stuck in its transaction (a statement that waits,
+    // as on a lock): a trigger on the tenant row it moves to the next step, once.
+    await cluster.db.query(`CREATE SEQUENCE test_stalls`);
+    await cluster.db.query(`
+      CREATE FUNCTION test_stall_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.onboarding_step = 'SETUP_ADMIN_USER' AND nextval('test_stalls') = 1 THEN PERFORM pg_sleep(600); END IF;
+        RETURN NEW;
+      END $$`);
+    await cluster.db.query(`CREATE TRIGGER test_stall BEFORE UPDATE ON tenants FOR EACH ROW EXECUTE FUNCTION test_stall_once()`);
+
+    const signUp = await holder.gql(REGISTER, { input: { email: uniqueEmail('owner'), password: PASSWORD, name: 'Owner' } });
+    const token = signUp.data!.register.accessToken as string;
+    const created = await holder.gql(CREATE_TENANT, { input: { name: 'Takeover', slug: `takeover-${Date.now().toString(36)}` } }, { token });
+    expect(created.errors).toBeUndefined();
+    const tenantId = created.data!.createTenant.id as string;
+    const step = () =>
+      cluster.db.query<{ id: string; status: string; locked_by: string | null; attempts: number; due_at: Date }>(
+        `SELECT d.id::text, d.status, d.locked_by, d.attempts, d.due_at FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.listener = 'provision-tenant-schema' AND e.tenant_id = $1`,
+        [tenantId],
+      );
+    await waitFor(async () => {
+      const [stuck] = await cluster.db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()`);
+      return stuck !== undefined;
+    }, { timeoutMs: 30_000, what: 'the provisioning step to be stuck' });
+    const [claimed] = await step();
+    expect(claimed).toMatchObject({ status: 'running', locked_by: holder.instanceId, attempts: 1 });
+
+    // Another instance runs meanwhile; past the first lease, the holder still holds the step (its
+    // stuck transaction keeps the row locked, and nothing takes a locked row).
+    const other = await cluster.start();
+    const LEASE_MS = 15_000;
+    await waitFor(() => Date.now() >= new Date(claimed.due_at).getTime() + 1_000, {
+      timeoutMs: LEASE_MS + 10_000,
+      intervalMs: 200,
+      what: 'the first lease to have run out',
+    });
+    const [stillHeld] = await step();
+    expect(stillHeld).toMatchObject({ status: 'running', locked_by: holder.instanceId, attempts: 1 });
+
+    await holder.server.kill();
+    const killedAt = Date.now();
+    const status = () => cluster.db.query<{ status: string }>(`SELECT status FROM tenants WHERE id = $1`, [tenantId]);
+    await waitFor(async () => (await status())[0].status === 'ACTIVE', {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'the tenant’s onboarding to complete within 30 s of the kill',
+    });
+    console.log(`onboarding completed by the instance already running ${Date.now() - killedAt} ms after the SIGKILL (lease ${LEASE_MS} ms)`);
+    const [done] = await step();
+    expect(done).toMatchObject({ status: 'done', attempts: 2 });
+    await other.server.waitForLog(
+      (line) => line.msg === 'listener done' && line.listener === 'provision-tenant-schema' && line.attempt === 2,
+      { timeoutMs: 10_000, what: 'the other instance to have run the step' },
+    );
+  }, 180_000);
+});

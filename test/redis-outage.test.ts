@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { createEventBus } from '../src/events/pubsub';
 import { createLogger } from '../src/logger';
 import { LOGIN, REGISTER, errorCode, type GraphQLResponse } from './support/graphql-client';
@@ -156,3 +157,36 @@ it('closes its Redis connections without leaving a timer behind when Redis is do
     setTimeoutSpy.mockRestore();
   }
 });
+
+it('starts while Redis is unreachable, serves on its polls with /readyz degraded, and takes the fast path once Redis answers', async () => {
+  await redis.stop();
+  const late = await cluster.start(); // ready without Redis (start() waits for the ready line)
+  expect(late.server.logs.some((line) => /^Redis is unreachable at .*; starting without it/.test(String(line.msg)))).toBe(true);
+  const readyz = async () => (await (await fetch(`${late.url}/readyz`)).json()) as { status: string; checks: Record<string, boolean> };
+  expect(await readyz()).toEqual({ status: 'degraded', checks: { database: true, pubsub: false } });
+
+  // It serves: a registration answers, and its welcome email goes out (listeners on local wake-ups and polls).
+  const email = uniqueEmail('startedwithout');
+  const answer = await late.gql(REGISTER, { input: { email, password: PASSWORD, name: 'Late' } }, { timeoutMs: HTTP_TIMEOUT_MS });
+  expect(answer.errors).toBeUndefined();
+  await waitFor(() => cluster.smtp.to(email).length === 1, { timeoutMs: 30_000, what: 'the welcome email, sent without Redis' });
+
+  // Redis answers: the instance is ready, subscribed to the events channel (the fast path), and
+  // what waited in the store is published.
+  await redis.start();
+  await waitFor(async () => (await readyz()).status === 'ready', { timeoutMs: 30_000, what: '/readyz to say ready' });
+  const probe = new Redis(redis.url);
+  try {
+    await waitFor(async () => {
+      const [, subscribers] = (await probe.pubsub('NUMSUB', `${cluster.env.REDIS_PREFIX}events`)) as [string, number];
+      return subscribers >= 1;
+    }, { timeoutMs: 30_000, what: 'the instance to subscribe to the events channel' });
+  } finally {
+    probe.disconnect();
+  }
+  await waitFor(async () => {
+    const [row] = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE published_at IS NULL`);
+    return row.n === 0;
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'the events committed without Redis to be published' });
+  await late.server.kill();
+}, 120_000);

@@ -52,7 +52,7 @@ export async function unrecordedStack(bench: BenchHerald): Promise<Stack & { sto
       liveStats: () => ({ connections: 0, subscriptions: 0, streams: 0 }),
       logger: createLogger('silent'),
     }),
-    readiness: async () => ({}),
+    readiness: async () => ({ canServe: true, checks: {} }),
     onDrain: async () => undefined,
   });
   await new Promise<void>((resolve) => http.server.listen(0, '127.0.0.1', resolve));

@@ -2,8 +2,8 @@ import { defineListener, type AnyListener } from '../../src/events/listener';
 
 /**
  * The event the pipeline bench commits. No built-in listener handles it today, so its delivery
- * rows are exactly those of the bench's listeners (the bench checks that). Its `tenantId` carries
- * the bench's key for the event, known before the commit.
+ * rows are exactly those of the bench's listeners (the bench checks that). Its context's
+ * `requestId` carries the bench's key for the event, known before the commit.
  */
 export const BENCH_EVENT = 'tenant.onboarding.completed' as const;
 
@@ -56,14 +56,16 @@ export class EffectRecorder {
     return new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
-  /** Commit → listener start, ms, for every listener run of every committed event. */
-  startDelays(): number[] {
-    return [...this.starts].flatMap(([key, times]) => times.map((t) => t - this.commits.get(key)!));
+  /** Commit → listener start, ms, for every listener run of every committed event (whose key passes `which`). */
+  startDelays(which: (key: string) => boolean = () => true): number[] {
+    return [...this.starts].filter(([key]) => which(key)).flatMap(([key, times]) => times.map((t) => t - this.commits.get(key)!));
   }
 
-  /** Commit → the last of its listeners finished, ms, per event. */
-  completionDelays(): number[] {
-    return [...this.finishes].map(([key, times]) => Math.max(...times) - this.commits.get(key)!);
+  /** Commit → the last of its listeners finished, ms, per event (whose key passes `which`). */
+  completionDelays(which: (key: string) => boolean = () => true): number[] {
+    return [...this.finishes]
+      .filter(([key, times]) => which(key) && times.length >= this.listenersPerEvent)
+      .map(([key, times]) => Math.max(...times) - this.commits.get(key)!);
   }
 }
 
@@ -86,7 +88,7 @@ export function effectListeners(count: number, recorder: EffectRecorder): AnyLis
       name,
       on: [BENCH_EVENT],
       async handle(event, ctx) {
-        const key = event.payload.tenantId;
+        const key = event.context.requestId!;
         recorder.started(key, performance.now());
         await ctx.complete((tx) =>
           tx.manager.query(`INSERT INTO bench_effects (event_id, listener) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [

@@ -47,7 +47,7 @@ export class PipelinePhases {
     await runFor(CONCURRENCY, seconds, async () => {
       await this.recorder.eventsDone(committed + 1 - MAX_BACKLOG);
       committed++;
-      await this.commitEvent(this.transactions);
+      await this.commitEvent();
     });
     await withTimeout(this.recorder.eventsDone(committed), 120_000, `${committed} events to be handled`);
     const elapsed = (performance.now() - started) / 1000;
@@ -66,7 +66,7 @@ export class PipelinePhases {
    */
   async commitPathBurst(seconds: number) {
     const started = performance.now();
-    const committed = await runFor(CONCURRENCY, seconds, () => this.commitEvent(this.unhandled));
+    const committed = await runFor(CONCURRENCY, seconds, () => this.commitEvent(this.unhandled).then(() => undefined));
     const result = { commitPathPerSecond: committed / ((performance.now() - started) / 1000) };
     await this.dataSource.query(`DELETE FROM deliveries WHERE listener = ANY($1)`, [UNHANDLED]);
     return result;
@@ -86,7 +86,7 @@ export class PipelinePhases {
   /** `events` committed at `perSecond`: delays from commit to listeners starting and finishing. */
   async heraldPaced(perSecond: number, events: number) {
     this.recorder.reset();
-    await runPaced(perSecond, events, () => this.commitEvent(this.transactions));
+    await runPaced(perSecond, events, () => this.commitEvent().then(() => undefined));
     await withTimeout(this.recorder.eventsDone(events), 60_000, `${events} paced events to be handled`);
     const starts = this.recorder.startDelays();
     const done = this.recorder.completionDelays();
@@ -109,11 +109,17 @@ export class PipelinePhases {
     return { plainTxP50: percentile(latencies, 0.5), plainTxP99: percentile(latencies, 0.99) };
   }
 
-  /** Commits one event; the unit of work records it and nothing else. */
-  private async commitEvent(transactions: Transactions): Promise<void> {
-    const key = uuidv7();
-    await transactions.run(ORIGIN, async (tx) => tx.record(BENCH_EVENT, { tenantId: key }, { tenantId: key }));
+  /**
+   * Commits one event of `tenantId` (default: a tenant of its own); the unit of work records it
+   * and nothing else. Its key, in the request id of its context, is returned.
+   */
+  async commitEvent(transactions: Transactions = this.transactions, tenantId: string = uuidv7(), label = ''): Promise<string> {
+    const key = `${label}${uuidv7()}`;
+    await transactions.run({ ...ORIGIN, context: { ...ORIGIN.context, requestId: key } }, async (tx) =>
+      tx.record(BENCH_EVENT, { tenantId }, { tenantId }),
+    );
     this.recorder.committed(key, performance.now());
+    return key;
   }
 
   /** One plain write transaction: BEGIN, an INSERT of an event-like row, COMMIT. */

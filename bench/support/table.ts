@@ -29,7 +29,7 @@ export function renderTable(table: Table): string {
 
 export function targetsTable(targets: readonly TargetCheck[]): Table {
   return {
-    title: 'Targets (pipeline and mutation overhead: issue 7; fan-out: issue 14)',
+    title: 'Targets',
     columns: ['target', 'measured', 'met'],
     rows: targets.map((t) => [t.target, t.measured, t.met === 'not measured' ? 'not measured' : t.met ? 'yes' : '**no**']),
   };

@@ -5,7 +5,7 @@ import { redactUrl, type Config } from '../config';
 import { createDataSource } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres';
 import { EventStore } from '../events/event-store';
-import { listenerDelays, listenerNamesByEvent } from '../events/listener';
+import { listenerDelays, listenerDependencies, listenerNamesByEvent } from '../events/listener';
 import { tenantsOfUserSql } from '../services/tenant-access';
 import { Transactions } from '../events/transactions';
 import { listenerRoutes } from '../listeners';
@@ -56,7 +56,10 @@ export async function openDatabase(config: Config, logger: Logger, options: { al
   // Events recorded here get the same delivery rows as the server's; a running server's sweep
   // publishes them within seconds, and its listeners' poll picks the deliveries up.
   const listeners = listenerRoutes(config.accounts);
-  const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, { delayOf: listenerDelays(listeners) });
+  const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
+    delayOf: listenerDelays(listeners),
+    dependencyOf: listenerDependencies(listeners),
+  });
   const transactions = new Transactions(dataSource, store, () => undefined);
   return { dataSource, where, transactions, close };
 }

@@ -4,3 +4,26 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const { code, constraint: violated } = error as { code?: string; constraint?: string };
   return code === '23505' && (constraint === undefined || violated === constraint);
 }
+
+/** Node's codes for a connection that could not be made or was lost. */
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATEs of a server that went away or will not take the connection: class 08, and shutdowns. */
+const UNAVAILABLE_STATES = /^(08...|57P01|57P02|57P03)$/;
+/** What pg and pg-pool say when a connection ended or none could be had. */
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is not established/i;
+
+/**
+ * True when an error (or the driver error inside TypeORM's QueryFailedError, or its cause) says
+ * PostgreSQL cannot be reached now, rather than that the statement was wrong.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let cause = error; typeof cause === 'object' && cause !== null && !seen.has(cause); ) {
+    seen.add(cause);
+    const { code, message, driverError } = cause as { code?: unknown; message?: unknown; driverError?: unknown };
+    if (typeof code === 'string' && (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_STATES.test(code))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    cause = driverError ?? (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}

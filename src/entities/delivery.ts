@@ -25,6 +25,21 @@ export class Delivery {
   @Column({ name: 'due_at', type: 'timestamptz' })
   dueAt: Date;
 
+  /** The event's tenant (null for platform-level events): claims take turns between tenants. */
+  @Column({ name: 'tenant_id', type: 'uuid', nullable: true })
+  tenantId: string | null;
+
+  /** The outbound dependency the run needs (a circuit breaker's key, e.g. `smtp`), or null. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  dependency: string | null;
+
+  /**
+   * Set while the row is kept out of the claimable set: due much later (released shortly before
+   * `dueAt`), or waiting for its dependency's breaker to close ('infinity').
+   */
+  @Column({ name: 'held_until', type: 'timestamptz', nullable: true })
+  heldUntil: Date | null;
+
   @Column({ name: 'locked_by', type: 'varchar', length: 64, nullable: true })
   lockedBy: string | null;
 

@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -62,6 +63,22 @@ export class RateLimitedError extends DomainError {
   readonly code = 'RATE_LIMITED';
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many attempts; try again in ${retryAfterSeconds} s.`);
+    this.extensions.retryAfter = retryAfterSeconds;
+  }
+}
+
+/**
+ * A dependency the request needs cannot be reached right now (PostgreSQL down, a pool exhausted):
+ * nothing is wrong with the request, and the same request may succeed after `retryAfter` seconds.
+ */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  /** `cause`: what failed inside (for the logs; never sent to a client). */
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`A service this request needs is unavailable right now; try again in ${retryAfterSeconds} s.`, options);
     this.extensions.retryAfter = retryAfterSeconds;
   }
 }

@@ -90,6 +90,13 @@ export interface EventCatalog {
     attempts: number;
     error: string;
   };
+  /**
+   * `failures` consecutive runs that needed `dependency` failed: its runs wait (no attempt spent)
+   * until a probe after `retryAt` succeeds. `error` is the last failure's message.
+   */
+  'system.circuit.opened': { dependency: string; failures: number; error: string; retryAt: string };
+  /** A run that needed `dependency` succeeded after its breaker had been open `openSeconds`: the waiting runs go ahead. */
+  'system.circuit.closed': { dependency: string; openSeconds: number };
 }
 
 export type EventName = keyof EventCatalog;
@@ -158,6 +165,8 @@ const NAMES = {
   'system.server.stopping': true,
   'system.database.connected': true,
   'system.listener.failed': true,
+  'system.circuit.opened': true,
+  'system.circuit.closed': true,
 } satisfies Record<EventName, true>;
 
 export const EVENT_NAMES = Object.keys(NAMES) as EventName[];

@@ -1,7 +1,8 @@
+import { once } from 'node:events';
+import type { Client } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { backendPidOf, discardConnection } from '../db/pg-connection';
+import { bigintArray, intArray, pgClientOf, runTogether, textArray } from '../db/pg-client';
 import type { Logger } from '../logger';
-import { BatchAbandonedError } from './batch-abandoned-error';
 import type { EventEnvelope, NewEvent } from './envelope';
 import type { EventStore } from './event-store';
 import { LeaseLostError } from './lease-lost-error';
@@ -19,10 +20,10 @@ export interface PendingCompletion {
   readonly guard: DeliveryGuard;
   /** Who the events recorded in `work` are attributed to (the handled event's actor, tenant, request). */
   readonly origin: EventOrigin;
-  /** The run's signal: aborted when its time is up or the instance stops. */
+  /** The run's signal: aborted when its time is up, its lease is lost or the instance stops. */
   readonly signal: AbortSignal;
   readonly work: (tx: Tx) => Promise<unknown>;
-  /** Called once, after the batch's transaction ended. */
+  /** Called once, after the transaction that decided it ended. */
   readonly settle: (outcome: Outcome) => void;
 }
 
@@ -34,151 +35,172 @@ export interface CompletionBatchDeps {
   /** Hands committed events on (the publisher), as `Transactions` does. */
   onCommit: (events: EventEnvelope[]) => void;
   /**
-   * Whether an abandoned batch's backend is terminated (`pg_terminate_backend`) so that its locks
-   * go at once even when it is stuck in a statement; false for embedded Postgres, one session.
+   * Whether an abandoned transaction's backend is terminated (`pg_terminate_backend`) so that its
+   * locks go at once even when it is stuck in a statement; false for embedded Postgres, one session.
    */
   terminateAbandoned: boolean;
   logger: Logger;
 }
 
-/** Thrown inside a batch when the run whose work is executing was aborted (timed out, stopping). */
+/** Thrown inside a transaction when the run whose work is executing was aborted (timed out, stopping). */
 class Abandoned extends Error {
   constructor(readonly item: PendingCompletion) {
-    super(`a completion in the batch overran its run's time (delivery ${item.guard.id})`);
+    super(`a completion overran its run's time (delivery ${item.guard.id})`);
+  }
+}
+
+type Attempt =
+  | { ok: true; values: unknown[]; committed: EventEnvelope[] }
+  | { ok: false; error: unknown; abandoned: PendingCompletion | null };
+
+/**
+ * Completes `items` in ONE transaction when every work succeeds, and settles each after it ended:
+ *
+ * 1. BEGIN, then lock the delivery rows that are still claimed as each run claimed them (a row
+ *    another instance took over is not there: its completion fails with LeaseLostError and its
+ *    work never runs; a locked row cannot be taken over until the commit);
+ * 2. run the works one after another on the transaction's connection, with no savepoint;
+ * 3. append the events they recorded (each with its own origin), then mark the deliveries done
+ *    and COMMIT in one round trip.
+ *
+ * A work that throws aborts the transaction; it is rolled back and then every completion runs
+ * alone, in a transaction of its own, so the failing one fails by itself and the others complete
+ * (the happy path pays no savepoint per work; a failure pays a second run of its batch). A work
+ * whose run is aborted while it executes ends the transaction at once (its backend is
+ * terminated, in case it is stuck in a statement); that completion fails with its run's reason and
+ * the others run alone too. A failure that is nobody's in particular (the database went away)
+ * fails each completion in its own run.
+ */
+export async function runCompletionBatch(deps: CompletionBatchDeps, items: readonly PendingCompletion[]): Promise<void> {
+  const ready = items.filter((item) => {
+    if (item.signal.aborted) item.settle({ ok: false, error: item.signal.reason });
+    return !item.signal.aborted;
+  });
+  if (ready.length === 0) return;
+  const together = await inOneTransaction(deps, ready);
+  if (together.ok) {
+    if (together.committed.length > 0) deps.onCommit(together.committed);
+    ready.forEach((item, i) => item.settle({ ok: true, value: together.values[i] }));
+    return;
+  }
+  if (ready.length === 1) {
+    ready[0].settle({ ok: false, error: failureOf(ready[0], together) });
+    return;
+  }
+  for (const item of ready) {
+    if (item === together.abandoned || item.signal.aborted) {
+      item.settle({ ok: false, error: item.signal.reason });
+      continue;
+    }
+    const alone = await inOneTransaction(deps, [item]);
+    if (alone.ok && alone.committed.length > 0) deps.onCommit(alone.committed);
+    item.settle(alone.ok ? { ok: true, value: alone.values[0] } : { ok: false, error: failureOf(item, alone) });
+  }
+}
+
+async function inOneTransaction(deps: CompletionBatchDeps, items: readonly PendingCompletion[]): Promise<Attempt> {
+  const runner = deps.dataSource.createQueryRunner();
+  let client: Client | null = null;
+  let pid: number | null = null;
+  try {
+    client = await pgClientOf(runner);
+    // TypeORM's own BEGIN, so that it knows a transaction is open (its save() and nested
+    // transaction() rely on that): a round trip per batch, not per completion.
+    await runner.startTransaction();
+    const held = await lockClaimedDeliveries(runner, items);
+    const lost = items.find((item) => !held.rows.has(item.guard.id));
+    if (lost) throw new LeaseLostError(lost.guard.id);
+    pid = held.pid;
+    const values: unknown[] = [];
+    const recorded: NewEvent[] = [];
+    for (const item of items) {
+      const events: NewEvent[] = [];
+      values.push(await untilAborted(item.work(recordingTx(runner.manager, item.origin, events)), item));
+      recorded.push(...events);
+    }
+    const committed = await deps.store.append(runner.manager, recorded);
+    // The rows are locked by this transaction since the lock above: nobody else can have changed them.
+    await runTogether(client, [markDoneSql(items), 'COMMIT']);
+    return { ok: true, values, committed };
+  } catch (error) {
+    if (error instanceof Abandoned) await abandon(deps, runner, client, pid);
+    else if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    return { ok: false, error, abandoned: error instanceof Abandoned ? error.item : null };
+  } finally {
+    if (!runner.isReleased) await runner.release();
   }
 }
 
 /**
- * Runs completions in ONE transaction and settles each after it ended:
- *
- * 1. locks the batch's delivery rows that are still claimed as each run claimed them (a row
- *    another instance took over is not there: its completion fails with LeaseLostError and its
- *    work never runs; a locked row cannot be taken over until the commit);
- * 2. runs each work after a SAVEPOINT, one after another (one connection); a work that throws
- *    is rolled back to its savepoint and fails alone;
- * 3. marks the delivery rows of the works that succeeded done, appends their recorded events in
- *    one `EventStore.append` (each with its own origin), and commits.
- *
- * If the run whose work is executing is aborted, the batch is abandoned: its transaction is
- * rolled back (its backend terminated, in case it is stuck in a statement) and every completion
- * in it fails, so no completion waits on another's work beyond its own run's time. A failure
- * that is nobody's in particular (the database went away) fails them all; nothing committed.
+ * The ids of the deliveries still running under the claim each run holds, now locked, and this
+ * backend's pid. It also makes this transaction's backend check every 2 s, while a statement runs,
+ * that its client is still there (PostgreSQL 14+; `client_connection_check_interval`): if the
+ * instance dies while a work is stuck in a statement (a lock wait, slow DDL), the backend ends
+ * within seconds and its locks on the delivery rows go, so another instance can take them over
+ * when their lease ends instead of when the statement does.
  */
-export async function runCompletionBatch(deps: CompletionBatchDeps, items: readonly PendingCompletion[]): Promise<void> {
-  const runner = deps.dataSource.createQueryRunner();
-  const outcomes = new Map<PendingCompletion, Outcome>();
-  const recorded = new Map<PendingCompletion, NewEvent[]>();
-  let committed: EventEnvelope[] = [];
-  try {
-    await runner.connect();
-    await runner.startTransaction();
-    const held = await lockClaimedDeliveries(runner, items);
-    for (const [i, item] of items.entries()) {
-      if (!held.has(item.guard.id)) {
-        outcomes.set(item, { ok: false, error: new LeaseLostError(item.guard.id) });
-      } else if (item.signal.aborted) {
-        outcomes.set(item, { ok: false, error: item.signal.reason });
-      } else {
-        await runner.query(`SAVEPOINT completion_${i}`);
-        const events: NewEvent[] = [];
-        try {
-          const value = await untilAborted(item.work(recordingTx(runner.manager, item.origin, events)), item);
-          outcomes.set(item, { ok: true, value });
-          recorded.set(item, events);
-        } catch (error) {
-          if (error instanceof Abandoned) throw error;
-          await runner.query(`ROLLBACK TO SAVEPOINT completion_${i}`);
-          outcomes.set(item, { ok: false, error });
-        }
-      }
-    }
-    const done = items.filter((item) => outcomes.get(item)?.ok);
-    await markDone(runner, done);
-    committed = await deps.store.append(runner.manager, done.flatMap((item) => recorded.get(item)!));
-    await runner.commitTransaction();
-  } catch (error) {
-    await endFailedBatch(deps, runner, error);
-    for (const item of items) item.settle({ ok: false, error: failureOf(item, error) });
-    return;
-  } finally {
-    if (!runner.isReleased) await runner.release();
-  }
-  if (committed.length > 0) deps.onCommit(committed);
-  for (const item of items) item.settle(outcomes.get(item)!);
-}
-
-/** The ids of the batch's delivery rows still running under the claim each run holds, now locked. */
-async function lockClaimedDeliveries(runner: QueryRunner, items: readonly PendingCompletion[]): Promise<Set<string>> {
-  const rows: { id: string }[] = await runner.query(
-    `SELECT d.id::text AS id
-     FROM deliveries d
+async function lockClaimedDeliveries(runner: QueryRunner, items: readonly PendingCompletion[]) {
+  const rows: { id: string; pid: number }[] = await runner.query(
+    `WITH watch AS MATERIALIZED (
+       SELECT (SELECT set_config(name, '2000', true) FROM pg_settings WHERE name = 'client_connection_check_interval')
+     )
+     SELECT d.id::text AS id, pg_backend_pid() AS pid
+     FROM watch, deliveries d
      JOIN unnest($1::bigint[], $2::varchar[], $3::int[]) AS g(id, locked_by, attempts)
        ON d.id = g.id AND d.locked_by = g.locked_by AND d.attempts = g.attempts
      WHERE d.status = 'running'
      ORDER BY d.id
      FOR UPDATE OF d`,
-    guardColumns(items),
+    [items.map((i) => i.guard.id), items.map((i) => i.guard.lockedBy), items.map((i) => i.guard.attempts)],
   );
-  return new Set(rows.map((r) => r.id));
+  return { rows: new Set(rows.map((r) => r.id)), pid: rows[0]?.pid ?? null };
 }
 
-async function markDone(runner: QueryRunner, items: readonly PendingCompletion[]): Promise<void> {
-  if (items.length === 0) return;
-  // (A bare UPDATE … RETURNING answers [rows, count] through TypeORM; the CTE answers rows.)
-  const rows: unknown[] = await runner.query(
-    `WITH done AS (
-       UPDATE deliveries d
-       SET status = 'done', locked_by = NULL, completed_at = now(), updated_at = now(), last_error = NULL
-       FROM unnest($1::bigint[], $2::varchar[], $3::int[]) AS g(id, locked_by, attempts)
-       WHERE d.id = g.id AND d.locked_by = g.locked_by AND d.attempts = g.attempts AND d.status = 'running'
-       RETURNING d.id
-     ) SELECT id FROM done`,
-    guardColumns(items),
-  );
-  // The rows were locked by this transaction since step 1: nobody else can have changed them.
-  if (rows.length !== items.length) throw new Error(`marked ${rows.length} of ${items.length} deliveries done`);
+/** The UPDATE that marks `items`' deliveries done, with its values written in (it shares a round trip with COMMIT). */
+function markDoneSql(items: readonly PendingCompletion[]): string {
+  return `UPDATE deliveries d
+    SET status = 'done', locked_by = NULL, completed_at = now(), updated_at = now(), last_error = NULL
+    FROM unnest(${bigintArray(items.map((i) => i.guard.id))}, ${textArray(items.map((i) => i.guard.lockedBy))},
+                ${intArray(items.map((i) => i.guard.attempts))}) AS g(id, locked_by, attempts)
+    WHERE d.id = g.id AND d.locked_by = g.locked_by AND d.attempts = g.attempts AND d.status = 'running'`;
 }
-
-function guardColumns(items: readonly PendingCompletion[]): [string[], string[], number[]] {
-  return [items.map((i) => i.guard.id), items.map((i) => i.guard.lockedBy), items.map((i) => i.guard.attempts)];
-}
-
 
 /** `work`, or Abandoned as soon as the item's run is aborted. */
 function untilAborted<T>(work: Promise<T>, item: PendingCompletion): Promise<T> {
   const { signal } = item;
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(new Abandoned(item));
-  }
+  work.catch(() => undefined); // if abandoned, its later failure is nobody's to handle
+  if (signal.aborted) return Promise.reject(new Abandoned(item));
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(new Abandoned(item));
     signal.addEventListener('abort', onAbort, { once: true });
   });
-  work.catch(() => undefined); // if abandoned, its later failure is nobody's to handle
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
-async function endFailedBatch(deps: CompletionBatchDeps, runner: QueryRunner, error: unknown): Promise<void> {
-  if (!(error instanceof Abandoned)) {
-    await runner.rollbackTransaction().catch(() => undefined);
-    return;
-  }
-  // The connection may be stuck in the abandoned work's statement: a ROLLBACK would queue behind
-  // it. Ending the backend rolls the transaction back and frees its locks at once.
-  const pid = backendPidOf(runner);
+/**
+ * Ends an abandoned transaction. Its connection may be stuck in the abandoned work's statement, so
+ * a ROLLBACK would queue behind it: terminating the backend rolls it back and frees its locks at
+ * once; the client, whose server went away, is then dropped by the pool when it is released.
+ */
+async function abandon(deps: CompletionBatchDeps, runner: QueryRunner, client: Client | null, pid: number | null) {
+  if (!client) return;
+  const ended = once(client, 'end').catch(() => undefined);
   if (deps.terminateAbandoned && pid) {
     await deps.dataSource
       .query('SELECT pg_terminate_backend($1)', [pid])
-      .catch((err) => deps.logger.warn({ err }, 'could not end the connection of an abandoned completion batch'));
+      .catch((err) => deps.logger.warn({ err }, 'could not end the connection of an abandoned completion'));
+  } else {
+    await client.end().catch(() => undefined);
   }
-  // Releasing with an error makes the pool discard the connection rather than reuse it.
-  await discardConnection(runner, error);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+  clearTimeout(timer);
+  await runner.release();
 }
 
-function failureOf(item: PendingCompletion, error: unknown): unknown {
-  if (!(error instanceof Abandoned)) return error;
-  if (item.signal.aborted) return item.signal.reason;
-  return new BatchAbandonedError(error.message);
+/** What a completion that did not commit is rejected with. */
+function failureOf(item: PendingCompletion, attempt: Attempt & { ok: false }): unknown {
+  if (attempt.abandoned === item || item.signal.aborted) return item.signal.reason;
+  return attempt.error;
 }

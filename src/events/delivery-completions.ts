@@ -2,25 +2,24 @@ import { runCompletionBatch, type CompletionBatchDeps, type DeliveryGuard, type 
 import type { EventOrigin, Tx } from './transactions';
 
 /**
- * At most this many completions share a transaction. Each work that writes takes a subtransaction
- * (its savepoint); PostgreSQL caches 64 per backend, and past that every other session's snapshot
- * checks get slower (subtransaction overflow). It also bounds what one failure can take with it.
+ * At most this many completions share a transaction: it bounds how long a batch holds its rows'
+ * locks, and what one failing work makes run a second time (each alone).
  */
-const MAX_BATCH = 32;
+const MAX_BATCH = 64;
 /**
- * Batches that commit at once, on connections of their own. Works run one after another inside a
- * batch, so a single lane is bound by round trips; a listener always uses the same lane, so its
- * completions (which tend to touch the same rows: a counter, a tenant) never run in two of this
- * instance's batches at once and cannot deadlock each other.
+ * Batches commit one at a time, so that a batch holds what arrived while the previous one ran
+ * (with two lanes taking turns, batches were half the size and cost twice the round trips).
+ * When the batch under way has run longer than SLOW_BATCH_MS (a work doing DDL, a lock wait),
+ * another starts beside it on a connection of its own, up to MAX_LANES at once, so one slow work
+ * does not hold up every other completion of the instance.
  */
-const LANES = 4;
+const MAX_LANES = 4;
+const SLOW_BATCH_MS = 50;
 /** Deliveries marked done in one statement, at most. */
 const MAX_MARKS = 500;
 
 /** What `ctx.complete` hands over: the delivery it completes, the run's origin and signal, the work. */
 export interface CompletionRequest<T> {
-  /** The listener's name: its completions share a lane. */
-  listener: string;
   guard: DeliveryGuard;
   origin: EventOrigin;
   signal: AbortSignal;
@@ -28,17 +27,21 @@ export interface CompletionRequest<T> {
 }
 
 /**
- * Completes deliveries in groups (group commit). `complete` calls that arrive while their lane's
- * batch is committing, or in the same turn of the event loop, run together in the lane's next
- * batch: one transaction, one savepoint per work (see runCompletionBatch). A batch's size is what
- * arrived while the previous one ran. `markDone` (handlers that never call `complete`)
- * coalesces the same way into one UPDATE.
+ * Completes deliveries in groups (group commit). `complete` calls that arrive while a batch is
+ * committing, or in the same turn of the event loop, run together in the next batch: one
+ * transaction for all their works (see runCompletionBatch). `markDone` (handlers that never call
+ * `complete`) coalesces the same way into one UPDATE.
+ *
+ * Two batches run at once only when one is slow; they may then lock the same rows (two
+ * completions of one listener touching one counter) in opposite orders, as batches of two
+ * instances always could: PostgreSQL ends such a deadlock by failing one transaction, whose
+ * completions then run alone.
  */
-type Lane = { queue: PendingCompletion[]; flushing: boolean };
-
 export class DeliveryCompletions {
-  private readonly lanes = Array.from({ length: LANES }, () => ({ queue: [] as PendingCompletion[], flushing: false }));
-  private readonly laneOf = new Map<string, Lane>();
+  private readonly queue: PendingCompletion[] = [];
+  /** Start times of the batches under way. */
+  private readonly running = new Set<{ startedAt: number }>();
+  private scheduled = false;
   private marks: { guard: DeliveryGuard; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private marking = false;
 
@@ -46,18 +49,17 @@ export class DeliveryCompletions {
 
   /**
    * Runs `work` with the delivery's completion; resolves after the commit. Rejects with the work's
-   * error, LeaseLostError, the run's abort reason, or BatchAbandonedError; then nothing of it committed.
+   * error, LeaseLostError, or the run's abort reason; then nothing of it committed.
    */
   complete<T>(request: CompletionRequest<T>): Promise<T> {
-    const { signal, listener, ...rest } = request;
+    const { signal, ...rest } = request;
     if (signal.aborted) return Promise.reject(signal.reason);
-    const lane = this.laneFor(listener);
     return new Promise<T>((resolve, reject) => {
       // A run whose time is up while it waits for a batch leaves the queue at once.
       const onAbort = () => {
-        const at = lane.queue.indexOf(item);
+        const at = this.queue.indexOf(item);
         if (at < 0) return; // in a batch already: the batch handles it
-        lane.queue.splice(at, 1);
+        this.queue.splice(at, 1);
         reject(signal.reason);
       };
       const item: PendingCompletion = {
@@ -70,11 +72,8 @@ export class DeliveryCompletions {
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      lane.queue.push(item);
-      if (lane.flushing) return;
-      lane.flushing = true;
-      // One turn of the event loop: the runs started by one claim call `complete` together.
-      setImmediate(() => void this.flush(lane));
+      this.queue.push(item);
+      this.startBatchIfDue();
     });
   }
 
@@ -88,24 +87,39 @@ export class DeliveryCompletions {
     });
   }
 
-  /** Listeners are spread over the lanes in the order they first complete something. */
-  private laneFor(listener: string): Lane {
-    let lane = this.laneOf.get(listener);
-    if (!lane) this.laneOf.set(listener, (lane = this.lanes[this.laneOf.size % LANES]));
-    return lane;
+  /**
+   * Starts a batch when none runs (after one turn of the event loop, so that the runs started by
+   * one claim complete together), or beside the ones under way when they are all slow.
+   */
+  private startBatchIfDue(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    const now = performance.now();
+    const allSlow = [...this.running].every((batch) => now - batch.startedAt >= SLOW_BATCH_MS);
+    if (this.running.size >= MAX_LANES || !allSlow) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.runBatch();
+    });
   }
 
-  private async flush(lane: Lane): Promise<void> {
-    while (lane.queue.length > 0) {
-      const batch = lane.queue.splice(0, MAX_BATCH);
-      try {
-        await runCompletionBatch(this.deps, batch);
-      } catch (error) {
-        // runCompletionBatch settles every item itself; this is a last resort, settling twice is a no-op.
-        for (const item of batch) item.settle({ ok: false, error });
-      }
+  private async runBatch(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    const lane = { startedAt: performance.now() };
+    this.running.add(lane);
+    // If this batch turns out slow, the next one may start beside it.
+    const slow = setTimeout(() => this.startBatchIfDue(), SLOW_BATCH_MS);
+    try {
+      await runCompletionBatch(this.deps, batch);
+    } catch (error) {
+      // runCompletionBatch settles every item itself; this is a last resort, settling twice is a no-op.
+      for (const item of batch) item.settle({ ok: false, error });
+    } finally {
+      clearTimeout(slow);
+      this.running.delete(lane);
     }
-    lane.flushing = false;
+    this.startBatchIfDue();
   }
 
   private async flushMarks(): Promise<void> {

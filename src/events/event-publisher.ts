@@ -17,6 +17,12 @@ export interface EventPublisherOptions {
 }
 
 /**
+ * How long marks of published events wait to be gathered into one UPDATE, ms. A mark only keeps the
+ * sweep (which waits 2 s) from publishing an event again, so a few ms late costs nothing.
+ */
+const MARK_DELAY_MS = 5;
+
+/**
  * Carries committed events to the event bus. The normal path publishes right after commit; a
  * sweep republishes what stayed unpublished (the process died in between, or Redis was down).
  * Both may publish an event twice, never zero times: consumers dedupe by id/seq.
@@ -123,7 +129,9 @@ export class EventPublisher {
    */
   private markPublished(ids: readonly string[]): Promise<void> {
     for (const id of ids) this.toMark.push(id);
-    this.nextMark ??= (this.marking ?? Promise.resolve()).then(async () => {
+    // The next mark starts MARK_DELAY_MS after the previous one (or after the first id waiting):
+    // under load, one UPDATE marks the events of many commits.
+    this.nextMark ??= (this.marking ?? Promise.resolve()).then(() => new Promise((resolve) => setTimeout(resolve, MARK_DELAY_MS))).then(async () => {
       const batch = this.toMark.splice(0);
       this.nextMark = null;
       this.marking = this.dataSource

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { pgClientOf } from '../db/pg-connection';
+import { pgClientOf } from '../db/pg-client';
 import type { EventEnvelope, NewEvent } from './envelope';
 import { isSecurityEvent, type EventName } from './catalog';
+import { HOLD_AFTER_MS } from './delivery-schedule';
 import { APPENDING_LOCK_KEY } from './seq-horizon';
 
 /** Columns selected to build an envelope; `e` is the events table. */
@@ -68,19 +69,23 @@ export class EventStore {
     const deliveryEventIds: string[] = [];
     const deliveryListeners: string[] = [];
     const deliveryDelays: number[] = [];
+    const deliveryDependencies: (string | null)[] = [];
     const delayOf = this.options.delayOf ?? (() => 0);
+    const dependencyOf = this.options.dependencyOf ?? (() => null);
     events.forEach((event, i) => {
       for (const listener of this.listenersFor(event.name)) {
         deliveryEventIds.push(ids[i]);
         deliveryListeners.push(listener);
         deliveryDelays.push(delayOf(listener));
+        deliveryDependencies.push(dependencyOf(listener));
       }
     });
     // One statement takes the appending lock, looks up the audiences, inserts the events and their
     // delivery rows: one round trip. The lock comes first: each event row is built (and its seq
     // drawn) from a join with the lock's materialised row, so no seq is drawn before the lock is
     // held. The lock is shared: appends do not wait for each other. Rows are inserted in the order
-    // of `events`, so their seq is too.
+    // of `events`, so their seq is too. A delivery row carries its event's tenant and its listener's
+    // dependency (what claims schedule by); one due much later is held out of the claimable set.
     const rows: EventRow[] = await this.run(
       manager,
       `WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared($1)),
@@ -99,9 +104,10 @@ export class EventStore {
                    audience_tenant_ids
        ),
        delivered AS (
-         INSERT INTO deliveries (event_id, listener, status, due_at)
-         SELECT d.event_id, d.listener, 'pending', now() + d.delay_ms * interval '1 millisecond'
-         FROM unnest($8::uuid[], $9::varchar[], $11::bigint[]) AS d(event_id, listener, delay_ms)
+         INSERT INTO deliveries (event_id, listener, status, due_at, tenant_id, dependency, held_until)
+         SELECT d.event_id, d.listener, 'pending', now() + d.delay_ms * interval '1 millisecond', inserted.tenant_id,
+                d.dependency, CASE WHEN d.delay_ms >= ${HOLD_AFTER_MS} THEN now() + d.delay_ms * interval '1 millisecond' END
+         FROM unnest($8::uuid[], $9::varchar[], $11::bigint[], $12::varchar[]) AS d(event_id, listener, delay_ms, dependency)
            JOIN inserted ON inserted.id = d.event_id
        )
        SELECT * FROM inserted`,
@@ -117,6 +123,7 @@ export class EventStore {
         deliveryListeners,
         subjects,
         deliveryDelays,
+        deliveryDependencies,
       ],
     );
     // RETURNING itself promises no order.
@@ -130,8 +137,8 @@ export class EventStore {
    * different audience SQL on one pool do not clash.
    */
   private async run(manager: EntityManager, text: string, values: unknown[]): Promise<EventRow[]> {
-    const client = this.options.preparedStatements ? pgClientOf(manager) : null;
-    if (!client) return manager.query(text, values);
+    if (!this.options.preparedStatements || !manager.queryRunner) return manager.query(text, values);
+    const client = await pgClientOf(manager.queryRunner);
     this.statementName ??= `herald_append_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
     const result = await client.query<EventRow>({ name: this.statementName, text, values });
     return result.rows;
@@ -148,6 +155,8 @@ export interface EventStoreOptions {
   preparedStatements?: boolean;
   /** How long after the event a listener's delivery is due, ms (`listenerDelays`); 0 when absent. */
   delayOf?: (listener: string) => number;
+  /** The outbound dependency (circuit breaker key) a listener's runs need (`listenerDependencies`); none when absent. */
+  dependencyOf?: (listener: string) => string | null;
 }
 
 /** Builds the SQL expression (uuid[]) for the tenants of the user whose id is `userId` (an SQL expression). */

@@ -1,51 +1,59 @@
 import type { DataSource } from 'typeorm';
-import { UnrecoverableError } from '../errors/domain-errors';
+import { pgClientOf, runTogether } from '../db/pg-client';
 import type { Logger } from '../logger';
-import { traceIdOf } from '../observability/traceparent';
-import { retryDelayMs } from './backoff';
-import type { EventEnvelope } from './envelope';
+import { BREAKERS_SQL, type BreakerRow, type CircuitBreakers } from './circuit-breakers';
+import { DeliveryClaims, HOUSEKEEPING_SQL, type Claimed } from './delivery-claims';
 import type { DeliveryCompletions } from './delivery-completions';
-import { ENVELOPE_COLUMNS, envelopeOf, type EventRow } from './event-store';
+import { PLATFORM_QUEUE } from './delivery-schedule';
+import type { EventEnvelope } from './envelope';
+import { envelopeOf } from './event-store';
+import { InstanceStoppingError } from './instance-stopping-error';
 import { LeaseLostError } from './lease-lost-error';
-import type { AnyListener, ListenerContext } from './listener';
+import type { AnyListener } from './listener';
+import { executeRun, type RunOutcome } from './listener-run';
+import { TenantRate } from './tenant-rate';
 import type { Transactions } from './transactions';
 
-const DEFAULTS = { maxAttempts: 5, timeoutMs: 30_000, backoffMs: 1_000 };
+export type { RunOutcome } from './listener-run';
 
 export interface ListenerRuntimeOptions {
   /** Identifies this instance in `deliveries.locked_by`. */
   instanceId: string;
   /**
    * Handlers run at once on this instance (default 32). Runs that reach `ctx.complete` wait for a
-   * shared batch, and a batch holds what arrived while the previous one ran: with 8, batches stay
-   * too small to pay for their extra round trips.
+   * shared batch, and a batch holds what arrived while the previous one ran.
    */
   concurrency?: number;
-  /** Fallback poll when no wake-up arrives, ms. */
+  /** Fallback poll when no wake-up arrives, ms; also how often held rows and breakers are looked at. */
   pollIntervalMs?: number;
-  /** How long a claim is this instance's; a claim whose instance died is taken over after it. */
+  /**
+   * How long a claim is this instance's without a renewal, ms (default 15 s). Renewed every third
+   * of it while the run goes on, so a claim outlives it only when its instance stopped renewing
+   * (it died): another instance then takes it over.
+   */
   leaseMs?: number;
+  /** Runs of one tenant's deliveries at once, across instances (default 16); platform-level work has no cap. */
+  tenantConcurrency?: number;
+  /** Listener runs started per second per tenant on this instance; off when absent. */
+  tenantRatePerSecond?: number;
   /** Called as each run starts; the function it returns is called with the run's outcome (metrics, spans). */
   observe?: (run: { listener: string; event: EventEnvelope; attempt: number }) => (outcome: RunOutcome) => void;
 }
 
-/**
- * How a run ended: `done`; `retry` (failed, due again later); `dead` (failed for the last time);
- * `lease_lost` (another instance took it over); `error` (its outcome could not be recorded).
- */
-export type RunOutcome = 'done' | 'retry' | 'dead' | 'lease_lost' | 'error';
-
-interface Claimed extends EventRow {
-  delivery_id: string;
-  listener: string;
+interface ActiveRun {
+  id: string;
   attempts: number;
+  abort: AbortController;
+  done: Promise<void>;
 }
 
 /**
  * Runs listeners for due delivery rows. Each instance claims rows with `FOR UPDATE SKIP LOCKED`,
- * so exactly one runs each (event, listener) at a time; a claim is a lease, and a row whose lease
- * expired (its instance died) is claimed again. Failures retry with backoff up to the listener's
- * maximum; then the row is dead and `system.listener.failed` is recorded.
+ * taking turns between tenants (src/events/delivery-claims.ts), so exactly one runs each
+ * (event, listener) at a time; a claim is a lease the instance renews while the run goes on, and a
+ * row whose lease ended (its instance died) is claimed again. Failures retry with backoff up to
+ * the listener's maximum; then the row is dead and `system.listener.failed` is recorded. Rows that
+ * need a dependency whose circuit breaker is open wait for it (src/events/circuit-breakers.ts).
  *
  * A row's life: pending → running (claimed) → done | pending (retry later) | dead.
  */
@@ -54,16 +62,23 @@ export class ListenerRuntime {
   private readonly concurrency: number;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
-  private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly claims: DeliveryClaims;
+  private readonly rate: TenantRate | null;
+  private readonly active = new Map<string, ActiveRun>();
+  /** The last tenant queue a claim served: the next claim starts after it. */
+  private cursor = PLATFORM_QUEUE;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeRequested = false;
   private wakeSleeper: (() => void) | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private lastHousekeeping = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
     private readonly completions: DeliveryCompletions,
+    private readonly breakers: CircuitBreakers,
     listeners: readonly AnyListener[],
     private readonly logger: Logger,
     private readonly options: ListenerRuntimeOptions,
@@ -71,12 +86,21 @@ export class ListenerRuntime {
     this.byName = new Map(listeners.map((l) => [l.name, l]));
     this.concurrency = options.concurrency ?? 32;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    this.leaseMs = options.leaseMs ?? 2 * 60_000;
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.claims = new DeliveryClaims(dataSource, {
+      instanceId: options.instanceId,
+      listeners: [...this.byName.keys()],
+      leaseMs: this.leaseMs,
+      tenantConcurrency: options.tenantConcurrency ?? 16,
+    });
+    this.rate = options.tenantRatePerSecond ? new TenantRate(options.tenantRatePerSecond) : null;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.renewTimer = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
+    this.renewTimer.unref();
     this.loopDone = this.loop();
   }
 
@@ -101,33 +125,37 @@ export class ListenerRuntime {
       new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
     ]);
     clearTimeout(timer);
-    for (const run of this.active.values()) run.abort.abort(new Error('instance shutting down'));
-    await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', locked_by = NULL, due_at = now(),
-              attempts = greatest(attempts - 1, 0), updated_at = now()
-       WHERE locked_by = $1 AND status = 'running'`,
-      [this.options.instanceId],
-    );
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    for (const run of this.active.values()) run.abort.abort(new InstanceStoppingError());
+    await this.claims.releaseOwn();
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
       this.wakeRequested = false;
+      if (Date.now() - this.lastHousekeeping >= this.pollIntervalMs) await this.housekeep();
       const free = this.concurrency - this.active.size;
+      // While runs are under way, wait until a quarter of the slots is free: one claim for many
+      // rows rather than one per finished run.
+      const worthClaiming = this.active.size === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
       let claimed = 0;
-      if (free > 0) {
+      if (free >= worthClaiming) {
         try {
-          const rows = await this.claimDue(free);
-          claimed = rows.length;
-          for (const row of rows) this.run(row);
+          claimed = await this.claimAndRun(free);
         } catch (error) {
           this.logger.warn({ err: error }, 'claiming deliveries failed; retrying at the next poll');
         }
       }
-      // A full batch suggests more are due: go again once a slot is free.
+      // A full claim suggests more are due: go again once enough slots are free.
       if (claimed === free && claimed > 0) continue;
-      if (!this.wakeRequested && this.running) await this.sleepUntilWoken(this.pollIntervalMs);
+      if (!this.wakeRequested && this.running) await this.sleepUntilWoken(this.sleepMs());
     }
+  }
+
+  private sleepMs(): number {
+    const untilHousekeeping = this.pollIntervalMs - (Date.now() - this.lastHousekeeping);
+    const untilToken = this.rate?.nextTokenInMs() ?? Infinity;
+    return Math.max(1, Math.min(untilHousekeeping, untilToken));
   }
 
   private sleepUntilWoken(ms: number): Promise<void> {
@@ -144,33 +172,82 @@ export class ListenerRuntime {
     });
   }
 
-  /** Claims up to `limit` due rows of the listeners this instance runs, with their events. */
-  async claimDue(limit: number): Promise<Claimed[]> {
-    return this.dataSource.query(
-      `WITH due AS (
-         SELECT id FROM deliveries
-         WHERE status IN ('pending', 'running') AND due_at <= now() AND listener = ANY($3)
-         ORDER BY due_at
-         LIMIT $2
-         FOR UPDATE SKIP LOCKED
-       ), claimed AS (
-         UPDATE deliveries d
-         SET status = 'running', attempts = d.attempts + 1, locked_by = $1,
-             due_at = now() + $4 * interval '1 millisecond', updated_at = now()
-         FROM due WHERE d.id = due.id
-         RETURNING d.id, d.event_id, d.listener, d.attempts
-       )
-       SELECT c.id::text AS delivery_id, c.listener, c.attempts, ${ENVELOPE_COLUMNS}
-       FROM claimed c JOIN events e ON e.id = c.event_id
-       ORDER BY e.seq`,
-      [this.options.instanceId, limit, [...this.byName.keys()], this.leaseMs],
-    );
+  /** Claims up to `limit` due rows of the listeners this instance runs, and starts them. */
+  async claimAndRun(limit: number): Promise<number> {
+    const rows = await this.claims.claim(limit, {
+      cursor: this.cursor,
+      blocked: this.breakers.blocked(),
+      tokens: this.rate?.limits() ?? null,
+    });
+    let last: Claimed | undefined;
+    for (const row of rows) {
+      if (!last || row.ring_position > last.ring_position) last = row;
+      this.rate?.take(row.queue);
+      this.run(row, false);
+    }
+    if (last) this.cursor = last.queue;
+    return rows.length;
   }
 
-  private run(row: Claimed): void {
+  /**
+   * Once per poll, in one round trip: releases held rows that come due, holds the due rows of
+   * dependencies whose breaker is open, and reads the breakers' shared state; then takes the
+   * probes that are due.
+   */
+  private async housekeep(): Promise<void> {
+    this.lastHousekeeping = Date.now();
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const results = await runTogether(await pgClientOf(runner), [...HOUSEKEEPING_SQL, BREAKERS_SQL]);
+      this.breakers.refresh(results.at(-1) as BreakerRow[]);
+      for (const key of this.breakers.probesDue()) {
+        if (this.active.size >= this.concurrency || !(await this.breakers.takeProbe(key))) continue;
+        const row = await this.claims.claimProbe(key);
+        if (row) this.run(row, true);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'delivery housekeeping failed; retrying at the next poll');
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Renews the leases of the runs under way; a run whose row was taken over is aborted. */
+  private async renewLeases(): Promise<void> {
+    const runs = [...this.active.values()];
+    if (runs.length === 0) return;
+    try {
+      const held = await this.claims.renew(runs);
+      for (const run of runs) {
+        if (!held.has(run.id) && this.active.get(run.id) === run) run.abort.abort(new LeaseLostError(run.id));
+      }
+    } catch (error) {
+      // The database is unreachable: runs go on; their completions check the claim they hold.
+      this.logger.warn({ err: error }, 'could not renew listener leases; retrying');
+    }
+  }
+
+  private run(row: Claimed, probe: boolean): void {
     const abort = new AbortController();
-    const finished = this.options.observe?.({ listener: row.listener, event: envelopeOf(row), attempt: row.attempts });
-    const done = this.execute(row, abort)
+    const event = envelopeOf(row);
+    const finished = this.options.observe?.({ listener: row.listener, event, attempt: row.attempts });
+    const done = executeRun(
+      {
+        listener: this.byName.get(row.listener)!,
+        row,
+        event,
+        probe,
+        abort,
+        instanceId: this.options.instanceId,
+      },
+      {
+        logger: this.logger,
+        transactions: this.transactions,
+        completions: this.completions,
+        claims: this.claims,
+        breakers: this.breakers,
+      },
+    )
       .then((outcome) => finished?.(outcome))
       .catch((error) => {
         // Recording the outcome failed (database down?): the lease expires and the row is retried.
@@ -181,119 +258,6 @@ export class ListenerRuntime {
         this.active.delete(row.delivery_id);
         this.wake(); // a slot is free
       });
-    this.active.set(row.delivery_id, { abort, done });
-  }
-
-  private async execute(row: Claimed, abort: AbortController): Promise<RunOutcome> {
-    const listener = this.byName.get(row.listener)!;
-    const event = envelopeOf(row);
-    // A child logger costs more than most runs' own work: made only when something logs.
-    let logger: Logger | undefined;
-    const log = () =>
-      (logger ??= this.logger.child({
-        listener: listener.name,
-        eventId: event.id,
-        event: event.name,
-        deliveryId: row.delivery_id,
-        attempt: row.attempts,
-        requestId: event.context.requestId,
-        traceId: traceIdOf(event.context.traceparent),
-      }));
-    const maxAttempts = listener.maxAttempts ?? DEFAULTS.maxAttempts;
-    if (row.attempts > maxAttempts) {
-      // Its instances kept dying mid-run (each takeover counts as an attempt).
-      await this.markDead(row, event.name, 'lease expired on every attempt');
-      return 'dead';
-    }
-
-    let completed = false;
-    const guard = { id: row.delivery_id, lockedBy: this.options.instanceId, attempts: row.attempts };
-    const origin = { actorId: event.actorId, tenantId: event.tenantId, context: event.context };
-    const ctx: ListenerContext = {
-      attempt: row.attempts,
-      signal: abort.signal,
-      get logger() {
-        return log();
-      },
-      transaction: (work) => this.transactions.run(origin, work),
-      complete: async (work) => {
-        const value = await this.completions.complete({ listener: listener.name, guard, origin, signal: abort.signal, work });
-        completed = true;
-        return value;
-      },
-    };
-
-    // A run never outlives its lease, or a second instance could start it while it still runs.
-    const timeoutMs = Math.min(listener.timeoutMs ?? DEFAULTS.timeoutMs, this.leaseMs / 2);
-    const started = Date.now();
-    try {
-      await withTimeout(listener.handle(event, ctx), timeoutMs, abort);
-      if (!completed) await this.completions.markDone(guard);
-      if (this.logger.isLevelEnabled('debug')) log().debug({ ms: Date.now() - started }, 'listener done');
-      return 'done';
-    } catch (error) {
-      if (error instanceof LeaseLostError) {
-        log().warn('listener lost its lease; another instance runs it');
-        return 'lease_lost';
-      }
-      const message = errorMessage(error);
-      if (error instanceof UnrecoverableError || row.attempts >= maxAttempts) {
-        log().error({ err: error }, 'listener failed for the last time; delivery is dead');
-        await this.markDead(row, event.name, message);
-        return 'dead';
-      } else {
-        const delay = retryDelayMs(row.attempts, listener.backoffMs ?? DEFAULTS.backoffMs);
-        log().warn({ err: error, retryInMs: delay }, 'listener failed; will retry');
-        await this.dataSource.query(
-          `UPDATE deliveries SET status = 'pending', locked_by = NULL, last_error = $4, updated_at = now(),
-                  due_at = now() + $5 * interval '1 millisecond'
-           WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running'`,
-          [guard.id, guard.lockedBy, guard.attempts, message, delay],
-        );
-        return 'retry';
-      }
-    }
-  }
-
-  private async markDead(row: Claimed, eventName: string, message: string): Promise<void> {
-    await this.transactions.run({ actorId: null, tenantId: null, context: row.context }, async (tx) => {
-      const updated = await tx.manager.query(
-        `WITH dead AS (
-           UPDATE deliveries SET status = 'dead', locked_by = NULL, last_error = $4, updated_at = now()
-           WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND status = 'running' RETURNING id
-         ) SELECT id FROM dead`,
-        [row.delivery_id, this.options.instanceId, row.attempts, message],
-      );
-      if (updated.length === 0) return;
-      tx.record('system.listener.failed', {
-        deliveryId: row.delivery_id,
-        listener: row.listener,
-        eventId: row.id,
-        eventName,
-        attempts: row.attempts,
-        error: message,
-      });
-    });
-  }
-}
-
-function errorMessage(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.slice(0, 1000);
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, abort: AbortController): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`timed out after ${ms} ms`);
-      abort.abort(error);
-      reject(error);
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
+    this.active.set(row.delivery_id, { id: row.delivery_id, attempts: row.attempts, abort, done });
   }
 }

@@ -17,11 +17,11 @@ export interface ListenerContext {
    * most once, as the handler's last step; a handler that does not call it is marked done when it
    * returns.
    *
-   * The transaction is shared with other runs' completions (a savepoint each, see
-   * DeliveryCompletions): keep `work` to database work through `tx` (network calls go before
-   * `complete`), and leave session settings as found. It resolves after the commit; it rejects
-   * with `work`'s error (only its own effect rolled back), with LeaseLostError, or, if another
-   * work in its batch overran its run's time, with BatchAbandonedError (retry helps).
+   * The transaction is shared with other runs' completions (see DeliveryCompletions): keep `work`
+   * to database work through `tx` (network calls go before `complete`), leave session settings as
+   * found, and let it run twice: when another work in its batch fails, the batch is rolled back
+   * and every work runs again, alone. It resolves after the commit; it rejects with `work`'s error
+   * (only its own effect rolled back), with LeaseLostError, or with the run's abort reason.
    */
   complete<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
@@ -55,6 +55,12 @@ export interface Listener<N extends EventName = EventName> {
    * survives restarts and runs once across instances; the handler decides whether it still applies.
    */
   readonly delayMs?: number;
+  /**
+   * The outbound dependency its runs need (e.g. `smtp`): the key of the circuit breaker they
+   * share. After consecutive failed runs of any listener that depends on it, its runs wait
+   * (holding no slot, spending no attempt) until a probe succeeds. Written on each delivery row.
+   */
+  readonly dependsOn?: string;
 }
 
 /** Types a listener's `handle` from its `on` list. */
@@ -75,6 +81,12 @@ export function listenerNamesByEvent(
     for (const name of listener.on as string[]) byEvent.set(name, [...(byEvent.get(name) ?? []), listener.name]);
   }
   return (name) => byEvent.get(name) ?? [];
+}
+
+/** For the event store: the dependency written on each listener's delivery rows (`dependsOn`), or null. */
+export function listenerDependencies(listeners: readonly Pick<AnyListener, 'name' | 'dependsOn'>[]): (listener: string) => string | null {
+  const dependencies = new Map(listeners.filter((l) => l.dependsOn).map((l) => [l.name, l.dependsOn!]));
+  return (listener) => dependencies.get(listener) ?? null;
 }
 
 /** For the event store: how long after its event each listener's delivery is due (0 unless `delayMs`). */

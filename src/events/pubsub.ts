@@ -51,6 +51,8 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
   // The publisher fails fast while Redis is down (no offline queue): a mutation never waits for
   // Redis, its events stay unpublished in the store and the sweep sends them later.
   const publisher = new Redis(options.redisUrl, {
+    // Publications made in the same turn of the event loop (several commits' events) share one write.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 2_000,
@@ -95,5 +97,31 @@ export function createEventBus(options: { redisUrl?: string; prefix: string; log
       publisher.disconnect();
       subscriber.disconnect();
     },
+  };
+}
+
+/**
+ * Subscribes `onMessage` to `channel` without waiting for Redis: while Redis is down, ioredis
+ * queues the SUBSCRIBE and the subscription takes effect when Redis answers (the instance runs on
+ * its polls meanwhile). Returns at once; the function it returns ends the subscription either way.
+ */
+export function subscribeWhenReachable(
+  bus: EventBus,
+  channel: string,
+  onMessage: (message: never) => void,
+  logger: Logger,
+): () => void {
+  let ended = false;
+  let id: number | null = null;
+  bus.engine.subscribe(channel, onMessage, {}).then(
+    (subscribed) => {
+      if (ended) bus.engine.unsubscribe(subscribed);
+      else id = subscribed;
+    },
+    (error) => logger.warn({ err: error, channel }, 'pub/sub subscription failed; running on polls'),
+  );
+  return () => {
+    ended = true;
+    if (id !== null) bus.engine.unsubscribe(id);
   };
 }

@@ -1,6 +1,8 @@
+import { HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { DomainError } from '../errors/domain-errors';
+import { isDatabaseUnreachable } from '../db/postgres-errors';
+import { DomainError, ServiceUnavailableError } from '../errors/domain-errors';
 import { LIMIT_EXCEEDED, limitErrorIn } from './operation-limits';
 
 /** Codes of errors that graphql-js or Apollo raise about the request itself: safe to show. */
@@ -17,13 +19,50 @@ const REQUEST_ERROR_CODES = new Set([
   'NOT_FOUND',
   'CONFLICT',
   'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
   LIMIT_EXCEEDED,
 ]);
+
+/** What a client is told to wait before retrying while PostgreSQL cannot be reached, seconds. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The SERVICE_UNAVAILABLE error that `error` amounts to: a ServiceUnavailableError anywhere in its
+ * chain of causes, or PostgreSQL being unreachable; null for anything else. This is where "the
+ * database is down" becomes that code, for HTTP, WebSocket and the logs alike.
+ */
+export function unavailableOf(error: unknown): ServiceUnavailableError | null {
+  const seen = new Set<unknown>();
+  for (let cause = error; typeof cause === 'object' && cause !== null && !seen.has(cause); ) {
+    seen.add(cause);
+    if (cause instanceof ServiceUnavailableError) return cause;
+    if (isDatabaseUnreachable(cause)) return new ServiceUnavailableError(DATABASE_RETRY_AFTER_SECONDS, { cause });
+    // graphql-js wraps a thrown value that is not an Error of its realm as `thrownValue`.
+    const { originalError, thrownValue } = cause as { originalError?: unknown; thrownValue?: unknown };
+    cause = originalError ?? thrownValue ?? (cause as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
+ * For a failure before execution (building the request context over HTTP): an unavailable
+ * dependency answers 503 with `Retry-After` and the SERVICE_UNAVAILABLE error; anything else is
+ * thrown on as it is (and masked as usual).
+ */
+export function rethrowBeforeExecution(error: unknown): never {
+  const unavailable = unavailableOf(error);
+  if (!unavailable) throw error;
+  const retryAfter = String(unavailable.retryAfterSeconds);
+  throw new GraphQLError(unavailable.message, {
+    originalError: unavailable,
+    extensions: { code: unavailable.code, http: { status: 503, headers: new HeaderMap([['retry-after', retryAfter]]) } },
+  });
+}
 
 /** True for errors a client caused and may read; everything else is unexpected and masked. */
 export function isExpectedError(error: unknown): boolean {
   const original = unwrapResolverError(error);
-  if (original instanceof DomainError) return true;
+  if (original instanceof DomainError || unavailableOf(original)) return true;
   // Only an explicit code counts: Apollo turns anything thrown that is not an Error into a
   // code-less GraphQLError whose message is that value ("Unexpected error value: ...").
   if (original instanceof GraphQLError && isAboutTheRequest(original)) {
@@ -49,7 +88,8 @@ function isAboutTheRequest(error: GraphQLError): boolean {
  * with no message, stack or SQL (the request id in the logs finds the details).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  const original = unwrapped instanceof DomainError ? unwrapped : (unavailableOf(unwrapped) ?? unwrapped);
   const { locations, path } = formatted;
   if (original instanceof DomainError) {
     return { message: original.message, locations, path, extensions: { code: original.code, ...original.extensions } };

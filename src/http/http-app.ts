@@ -9,7 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { bearerToken } from '../auth/access-tokens';
 import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
-import { formatError } from '../graphql/format-error';
+import { formatError, rethrowBeforeExecution } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
 import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
 import { metricsPlugin } from '../graphql/metrics-plugin';
@@ -40,7 +40,11 @@ export async function createHttpApp(options: {
   schema: GraphQLSchema;
   services: Services;
   logger: Logger;
-  readiness: () => Promise<Record<string, boolean>>;
+  /**
+   * What /readyz reports: each dependency's check, and whether the instance can serve without the
+   * ones that fail (it needs PostgreSQL; without Redis it serves on polls, degraded).
+   */
+  readiness: () => Promise<{ canServe: boolean; checks: Record<string, boolean> }>;
   onDrain: () => Promise<void>;
   metrics: HeraldMetrics;
   metricsEndpoint?: express.RequestHandler;
@@ -81,9 +85,9 @@ export async function createHttpApp(options: {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = await options.readiness();
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+    const { canServe, checks } = await options.readiness();
+    const status = !canServe ? 'unavailable' : Object.values(checks).every(Boolean) ? 'ready' : 'degraded';
+    res.status(canServe ? 200 : 503).json({ status, checks });
   });
   if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
 
@@ -114,7 +118,7 @@ export async function createHttpApp(options: {
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const token = bearerToken(req.headers.authorization);
-        const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
+        const viewer = token ? await services.auth.viewerFromAccessToken(token).catch(rethrowBeforeExecution) : null;
         return {
           tokenRejected: token !== null && viewer === null,
           requestId: res.locals.requestId as string,

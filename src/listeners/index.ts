@@ -71,10 +71,11 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
 }
 
 /**
- * Each built-in listener's name, the events it is on and its delay, for code that records events
- * without running listeners (the CLI) or documents them. Factories touch their dependencies only
- * when a handler runs (but for the lifetimes that set delays), so no others are needed here.
+ * Each built-in listener's name, the events it is on and how its delivery rows are written (delay,
+ * dependency), for code that records events without running listeners (the CLI) or documents them.
+ * Factories touch their dependencies only when a handler runs (but for the lifetimes that set
+ * delays), so no others are needed here.
  */
-export function listenerRoutes(accounts: AccountsConfig): { name: string; on: readonly string[]; delayMs?: number }[] {
-  return createListeners({ accounts } as ListenerDeps).map(({ name, on, delayMs }) => ({ name, on, delayMs }));
+export function listenerRoutes(accounts: AccountsConfig): Pick<AnyListener, 'name' | 'on' | 'delayMs' | 'dependsOn'>[] {
+  return createListeners({ accounts } as ListenerDeps).map(({ name, on, delayMs, dependsOn }) => ({ name, on, delayMs, dependsOn }));
 }

@@ -7,6 +7,9 @@ import { defineListener } from '../events/listener';
 import type { LinkTokens } from '../auth/link-tokens';
 import type { Mailer } from '../mail/mailer';
 
+/** The circuit breaker key of the mail provider (SMTP, or the .eml files of embedded mode). */
+export const MAIL_DEPENDENCY = 'smtp';
+
 /**
  * notification.email.send → the message goes to the mail provider; records
  * `notification.email.sent`, or `notification.email.failed` per failed try (then retries).
@@ -19,6 +22,8 @@ export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer; linkTo
     on: ['notification.email.send'],
     maxAttempts: 6,
     backoffMs: 2_000,
+    // Mail server down: after a few failed sends the others wait for it instead of failing too.
+    dependsOn: MAIL_DEPENDENCY,
     async handle(event, ctx) {
       const { emailId, template, to } = event.payload;
       const repository = deps.dataSource.getRepository(EmailMessage);

@@ -4,6 +4,7 @@ import { EventStreams1764230400002 } from './1764230400002-event-streams';
 import { Tenants1764230400100 } from './1764230400100-tenants';
 import { LoginFailureCounters1764316800000 } from './1764316800000-login-failure-counters';
 import { TrustedAccounts1764400000000 } from './1764400000000-trusted-accounts';
+import { DeliveryScheduling1764500000000 } from './1764500000000-delivery-scheduling';
 
 /** Landlord migrations, in order. Listed explicitly so the build needs no glob. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Tenants1764230400100,
   LoginFailureCounters1764316800000,
   TrustedAccounts1764400000000,
+  DeliveryScheduling1764500000000,
 ];

@@ -9,6 +9,7 @@ import { readPipelineFigures } from './pipeline-figures';
 const MAX_OPERATION_NAMES = 200;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const DELIVERY_STATES = ['pending', 'retrying', 'running', 'dead'] as const;
+const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 export interface MetricsSources {
   /** Identifies this process in deliveries.locked_by and logs. */
@@ -43,6 +44,7 @@ export class HeraldMetrics {
   private readonly unpublished: Gauge;
   private readonly oldestUnpublished: Gauge;
   private readonly databaseUp: Gauge;
+  private readonly breakers: Gauge<'dependency'>;
   private readonly connections: Gauge;
   private readonly subscriptions: Gauge;
   private readonly streams: Gauge;
@@ -85,7 +87,7 @@ export class HeraldMetrics {
     });
     this.listenerRuns = new Counter({
       name: 'herald_listener_runs_total',
-      help: 'Listener runs on this instance by listener and outcome (done, retry, dead, lease_lost, error).',
+      help: 'Listener runs on this instance by listener and outcome (done, retry, dead, waiting, lease_lost, released, error).',
       labelNames: ['listener', 'outcome'],
       registers,
     });
@@ -121,6 +123,12 @@ export class HeraldMetrics {
     this.databaseUp = new Gauge({
       name: 'herald_metrics_database_up',
       help: '1 when this scrape could read the pipeline figures from the database, 0 when it could not.',
+      registers,
+    });
+    this.breakers = new Gauge({
+      name: 'herald_circuit_breaker_state',
+      help: 'Circuit breaker of each listener dependency: 0 closed, 1 half open (a probe runs), 2 open (from the database).',
+      labelNames: ['dependency'],
       registers,
     });
     this.connections = new Gauge({ name: 'herald_websocket_connections', help: 'Authenticated WebSocket connections open on this instance.', registers });
@@ -171,6 +179,7 @@ export class HeraldMetrics {
     this.streams.set(live.streams);
     this.deliveries.reset();
     this.lag.reset();
+    this.breakers.reset();
     try {
       const figures = await readPipelineFigures(this.sources.dataSource, this.sources.databaseTimeoutMs ?? 2_000);
       for (const listener of this.sources.listeners) {
@@ -181,6 +190,7 @@ export class HeraldMetrics {
         this.lag.set({ listener: row.listener }, row.lagSeconds);
         for (const status of DELIVERY_STATES) this.deliveries.set({ listener: row.listener, status }, row[status]);
       }
+      for (const breaker of figures.breakers) this.breakers.set({ dependency: breaker.dependency }, BREAKER_STATES[breaker.state]);
       this.unpublished.set(figures.unpublishedEvents);
       this.oldestUnpublished.set(figures.oldestUnpublishedSeconds);
       this.databaseUp.set(1);

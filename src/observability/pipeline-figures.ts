@@ -14,6 +14,8 @@ export interface PipelineFigures {
     /** Age of the oldest delivery that is due and unclaimed (or whose lease ended): the listener's lag. */
     lagSeconds: number;
   }[];
+  /** Every circuit breaker that has ever opened or counted a failure, and its state. */
+  breakers: { dependency: string; state: 'closed' | 'open' | 'half_open' }[];
   /** Committed events not yet published to the pub/sub (the outbox backlog). */
   unpublishedEvents: number;
   oldestUnpublishedSeconds: number;
@@ -43,7 +45,11 @@ export async function readPipelineFigures(dataSource: DataSource, timeoutMs: num
               coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float AS oldest_seconds
        FROM events WHERE published_at IS NULL`,
     );
+    const breakers: { key: string; state: 'closed' | 'open' | 'half_open' }[] = await manager.query(
+      `SELECT key, state FROM circuit_breakers ORDER BY key`,
+    );
     return {
+      breakers: breakers.map((b) => ({ dependency: b.key, state: b.state })),
       listeners: listeners.map((row) => ({
         listener: String(row.listener),
         pending: Number(row.pending),

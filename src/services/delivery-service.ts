@@ -81,7 +81,7 @@ export class DeliveryService {
     if (!isRowId(id)) throw new BadUserInputError('id', 'Pass the id of a delivery.');
     const [retried]: DeliveryRow[] = await this.dataSource.query(
       `WITH d AS (
-         UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), locked_by = NULL, updated_at = now()
+         UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), held_until = NULL, locked_by = NULL, updated_at = now()
          WHERE id = $1 AND status IN ('dead', 'pending') RETURNING *
        )
        ${SELECT_DELIVERY.replace('FROM deliveries d', 'FROM d')}`,
@@ -102,7 +102,7 @@ export class DeliveryService {
     listenerName(listener);
     const updated = await this.dataSource.query(
       `WITH retried AS (
-         UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), locked_by = NULL, updated_at = now()
+         UPDATE deliveries SET status = 'pending', attempts = 0, due_at = now(), held_until = NULL, locked_by = NULL, updated_at = now()
          WHERE listener = $1 AND status = 'dead' RETURNING id
        ) SELECT id FROM retried`,
       [listener],

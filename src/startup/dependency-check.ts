@@ -16,6 +16,10 @@ interface Dependency {
   check: () => Promise<void>;
 }
 
+/** What Herald does without Redis, said when it starts without it. */
+const WITHOUT_REDIS =
+  'starting without it: listeners and live streams poll the database, and events are published when it answers';
+
 export interface DependencyCheckOptions {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
@@ -33,19 +37,22 @@ export interface DependencyCheckOptions {
 }
 
 /**
- * Waits until PostgreSQL and Redis (those configured) answer, before anything is built on them.
- * Each miss is one log line saying which service, where (password hidden) and what to check;
- * then it retries with backoff, or throws a StartupError with that line when out of tries.
+ * Waits until PostgreSQL (when configured) answers, before anything is built on it. Each miss is
+ * one log line saying where (password hidden) and what to check; then it retries with backoff, or
+ * throws a StartupError with that line when out of tries. Redis (when configured) is tried once:
+ * Herald serves without it (its pub/sub is a fast path, never the record), so a miss is one
+ * warning saying the same, and the instance starts; it uses Redis as soon as Redis answers.
  */
 export async function waitForDependencies(options: DependencyCheckOptions): Promise<void> {
-  const dependencies: Dependency[] = [];
   if (options.databaseUrl) {
-    dependencies.push({ name: 'PostgreSQL', variable: 'DATABASE_URL', url: options.databaseUrl, check: () => checkPostgres(options.databaseUrl!) });
+    const url = options.databaseUrl;
+    await waitFor({ name: 'PostgreSQL', variable: 'DATABASE_URL', url, check: () => checkPostgres(url) }, options);
   }
   if (options.redisUrl) {
-    dependencies.push({ name: 'Redis', variable: 'REDIS_URL', url: options.redisUrl, check: () => checkRedis(options.redisUrl!) });
+    const url = options.redisUrl;
+    const redis: Dependency = { name: 'Redis', variable: 'REDIS_URL', url, check: () => checkRedis(url) };
+    await redis.check().catch((error) => options.logger.warn({ dependency: 'Redis' }, `${describe(redis, error)}; ${WITHOUT_REDIS}`));
   }
-  for (const dependency of dependencies) await waitFor(dependency, options);
 }
 
 async function waitFor(dependency: Dependency, options: DependencyCheckOptions): Promise<void> {

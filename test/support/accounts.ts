@@ -14,11 +14,14 @@ export const DELETE_ACCOUNT = `mutation DeleteAccount($password: String!) { dele
 
 /**
  * Makes the deliveries of `listener` that wait for a later time (a listener with `delayMs`) due now,
- * as if that time had come: the runtime's poll then runs them. Only rows of `eventIds`, if given.
+ * as if that time had come: due, and out of the hold that keeps rows due much later away from
+ * claims (`held_until`; a breaker's hold, `infinity`, stays). The runtime's poll then runs them.
+ * Only rows of `eventIds`, if given.
  */
 export async function makeDueNow(t: Pick<TestHerald, 'db'>, listener: string, eventIds?: string[]): Promise<number> {
   const rows = await t.db.query(
-    `UPDATE deliveries SET due_at = now() WHERE listener = $1 AND status = 'pending' AND due_at > now()
+    `UPDATE deliveries SET due_at = now(), held_until = CASE WHEN held_until = 'infinity' THEN held_until END
+     WHERE listener = $1 AND status = 'pending' AND due_at > now()
        AND ($2::uuid[] IS NULL OR event_id = ANY($2)) RETURNING id`,
     [listener, eventIds ?? null],
   );

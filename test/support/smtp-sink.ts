@@ -23,6 +23,9 @@ export interface SmtpSinkOptions {
 /** A real SMTP server on a free loopback port that keeps every message it receives. */
 export async function startSmtpSink(options: SmtpSinkOptions = {}) {
   const messages: ReceivedMail[] = [];
+  /** Messages answered with a temporary failure (see `rejectFirst`, `setRejecting`). */
+  const rejected: ReceivedMail[] = [];
+  let rejecting = false;
   /** Messages whose DATA arrived but was never answered (see `stallFirst`). */
   const stalled: ReceivedMail[] = [];
   let toReject = options.rejectFirst ?? 0;
@@ -50,8 +53,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}) {
           stalled.push(mail); // no callback: the sender waits for a reply that never comes
           return;
         }
-        if (toReject > 0) {
-          toReject--;
+        if (toReject > 0 || rejecting) {
+          if (toReject > 0) toReject--;
+          rejected.push(mail);
           const error = Object.assign(new Error('Mailbox temporarily unavailable'), { responseCode: 451 });
           callback(error);
           return;
@@ -67,6 +71,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}) {
     url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
     messages,
     stalled,
+    rejected,
+    /** While on, every message's DATA is answered with a temporary failure (451), as by a provider in trouble. */
+    setRejecting: (on: boolean) => {
+      rejecting = on;
+    },
     /** Messages to one recipient. */
     to: (address: string) => messages.filter((m) => m.to.includes(address)),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
