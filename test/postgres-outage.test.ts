@@ -96,7 +96,7 @@ it('fails requests cleanly while PostgreSQL is down, recovers by itself and lose
   expect(outcomes.filter((o) => o.error)).toEqual([]);
   const failures = outcomes.filter((o) => !o.ok);
   if (failures.some((o) => o.code === 'INTERNAL_SERVER_ERROR')) {
-    console.log(JSON.stringify(herald.server.logs.filter((l) => l.level >= 50 || l.err).slice(0, 5)));
+    console.log(JSON.stringify(herald.server.logs.filter((l) => (l.level ?? 0) >= 50 || l.err).slice(0, 5)));
   }
   expect(failures.length).toBeGreaterThanOrEqual(10);
   expect([...new Set(failures.map((o) => `${o.status} ${o.code} ${o.message}`))]).toEqual([
