@@ -24,7 +24,9 @@ function startServer(
   onLine: (line: string) => NodeJS.Signals | void = () => undefined,
 ): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+    // `node --import tsx`, not the tsx CLI: the CLI relays a signal to its child and SIGKILLs it
+    // when the child has not answered within 30 ms, which a loaded machine misses.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
