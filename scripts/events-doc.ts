@@ -5,6 +5,8 @@ import ts from 'typescript';
 export interface ListenerSummary {
   name: string;
   on: readonly string[];
+  /** Set for a listener that runs a while after its event (`delayMs`). */
+  delayMs?: number;
 }
 
 interface Field {
@@ -75,7 +77,9 @@ export function renderEventsDoc(listeners: readonly ListenerSummary[]): string {
     const groupDoc = GROUP_DOCS.get(group);
     if (groupDoc) lines.push('', groupDoc);
     for (const entry of entries) {
-      const reacting = listeners.filter((listener) => listener.on.includes(entry.name)).map((listener) => `\`${listener.name}\``);
+      const reacting = listeners
+        .filter((listener) => listener.on.includes(entry.name))
+        .map((listener) => `\`${listener.name}\`${listener.delayMs ? ` (${later(listener.delayMs)} later)` : ''}`);
       lines.push('', `#### \`${entry.name}\``, '');
       if (entry.doc) lines.push(entry.doc, '');
       lines.push(`Listeners: ${reacting.length > 0 ? reacting.join(', ') : 'none'}.`, '');
@@ -168,4 +172,10 @@ function fieldTable(fields: Field[]): string[] {
       return documented ? `| ${name} | ${type} | ${cell(f.doc)} |` : `| ${name} | ${type} |`;
     }),
   ];
+}
+
+/** "24 h", "7 days": how long a delayed listener waits, in the words the docs use. */
+function later(ms: number): string {
+  const hours = ms / 3_600_000;
+  return hours >= 48 && hours % 24 === 0 ? `${hours / 24} days` : `${hours} h`;
 }

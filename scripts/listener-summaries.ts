@@ -1,6 +1,7 @@
+import { loadConfig } from '../src/config';
 import { listenerRoutes } from '../src/listeners';
 
 /** Each built-in listener's name and events. */
-export function listenerSummaries(): { name: string; on: readonly string[] }[] {
-  return listenerRoutes();
+export function listenerSummaries(): { name: string; on: readonly string[]; delayMs?: number }[] {
+  return listenerRoutes(loadConfig({}).accounts);
 }

@@ -1,8 +1,8 @@
 import { loadConfig } from './config';
-import { PRODUCTION_SECRET, problemsOf } from '../test/support/config-problems';
+import { PRODUCTION_KEY, PRODUCTION_SECRET, problemsOf } from '../test/support/config-problems';
 
 const SECRET = PRODUCTION_SECRET;
-const production = (env: Record<string, string> = {}) => ({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...env });
+const production = (env: Record<string, string> = {}) => ({ NODE_ENV: 'production', JWT_SECRET: SECRET, SECRET_KEY: PRODUCTION_KEY, ...env });
 
 describe('request limits', () => {
   it('default to DESIGN.md §6', () => {

@@ -1,5 +1,5 @@
 import { loadConfig, redactUrl } from './config';
-import { PRODUCTION_SECRET, problemsOf } from '../test/support/config-problems';
+import { PRODUCTION_KEY, PRODUCTION_SECRET, problemsOf } from '../test/support/config-problems';
 
 const SECRET = PRODUCTION_SECRET;
 
@@ -97,13 +97,13 @@ describe('loadConfig', () => {
 
   describe('JWT_SECRET', () => {
     it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      expect(problemsOf({ NODE_ENV: 'production', SECRET_KEY: PRODUCTION_KEY })).toEqual([
         'JWT_SECRET: required when NODE_ENV=production (use `openssl rand -hex 32`)',
       ]);
     });
 
     it('is taken as given in production', () => {
-      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toMatchObject({
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, SECRET_KEY: PRODUCTION_KEY })).toMatchObject({
         jwtSecret: SECRET,
         jwtSecretGenerated: false,
       });
@@ -125,7 +125,7 @@ describe('loadConfig', () => {
 
   describe('PASSWORD_HASH_COST=low', () => {
     it.each(['development', 'production'])('is refused with NODE_ENV=%s', (nodeEnv) => {
-      expect(problemsOf({ NODE_ENV: nodeEnv, JWT_SECRET: SECRET, PASSWORD_HASH_COST: 'low' })).toEqual([
+      expect(problemsOf({ NODE_ENV: nodeEnv, JWT_SECRET: SECRET, SECRET_KEY: PRODUCTION_KEY, PASSWORD_HASH_COST: 'low' })).toEqual([
         'PASSWORD_HASH_COST: "low" is only allowed with NODE_ENV=test',
       ]);
     });
@@ -140,11 +140,41 @@ describe('loadConfig', () => {
     expect(loadConfig({ TEST_PAUSE_BEFORE_PUBLISH: 'true' }).testHooks.pauseBeforePublish).toBe(false);
   });
 
-  it('lower-cases and trims PLATFORM_ADMIN_EMAILS', () => {
-    expect(loadConfig({ PLATFORM_ADMIN_EMAILS: ' Ada@Example.com,,grace@example.COM ' }).platformAdminEmails).toEqual([
+  it('lower-cases, trims and NFKC-normalises PLATFORM_ADMIN_EMAILS', () => {
+    expect(loadConfig({ PLATFORM_ADMIN_EMAILS: ' Ada@Example.com,,grace@example.COM,ＢＯＢ@example.com ' }).platformAdminEmails).toEqual([
       'ada@example.com',
       'grace@example.com',
+      'bob@example.com',
     ]);
+  });
+
+  describe('SECRET_KEY', () => {
+    it('is required in production, and refused unless it is 32 bytes in hex or base64', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toEqual([
+        'SECRET_KEY: required when NODE_ENV=production (use `openssl rand -hex 32`)',
+      ]);
+      for (const bad of ['short', '0f'.repeat(31), 'zz'.repeat(32)]) {
+        expect(problemsOf({ SECRET_KEY: bad })).toEqual(['SECRET_KEY: expected 32 bytes as 64 hex characters or base64 (use `openssl rand -hex 32`)']);
+      }
+    });
+
+    it('reads hex and base64 alike', () => {
+      const key = Buffer.alloc(32, 7);
+      expect(loadConfig({ SECRET_KEY: key.toString('hex') }).secretKey).toEqual(key);
+      expect(loadConfig({ SECRET_KEY: key.toString('base64') }).secretKey).toEqual(key);
+      expect(loadConfig({}).secretKey).toBeUndefined();
+    });
+  });
+
+  describe('accounts', () => {
+    it('has the contract’s lifetimes by default, and takes PUBLIC_URL without its trailing slash', () => {
+      expect(loadConfig({}).accounts).toMatchObject({ emailVerificationTtl: 48 * 3600, passwordResetTtl: 30 * 60, invitationTtl: 7 * 86400 });
+      expect(loadConfig({ PUBLIC_URL: 'https://herald.example.com/' }).publicUrl).toBe('https://herald.example.com');
+      expect(loadConfig({}).publicUrl).toBeUndefined();
+      expect(problemsOf({ PUBLIC_URL: 'herald.example.com' })).toEqual([
+        'PUBLIC_URL: expected the address users reach Herald at, such as https://herald.example.com, got "herald.example.com"',
+      ]);
+    });
   });
 
   it('returns a frozen object, nested parts included', () => {

@@ -34,8 +34,24 @@ export interface Config {
   readonly accessTokenTtl: number;
   /** Refresh token (session) lifetime, seconds. */
   readonly refreshTokenTtl: number;
-  /** Lower-cased emails of platform admins. */
+  /**
+   * Lower-cased, NFKC-normalised emails of platform admins. An account with one of them is a
+   * platform admin once its email is verified (`herald admin grant` is the other way).
+   */
   readonly platformAdminEmails: readonly string[];
+  /**
+   * Where users reach Herald, without a trailing slash: the base of the links in emails
+   * (`<publicUrl>/console/verify-email?token=…`). Undefined: `http://localhost:<port>` once listening.
+   */
+  readonly publicUrl: string | undefined;
+  /**
+   * Herald's master key (SECRET_KEY, 32 bytes): the keys that derive emailed link tokens and refresh
+   * successors, and that encrypt stored secrets, come from it. Undefined: outside production one is
+   * generated once and kept under `dataDir` (src/auth/secret-key.ts); production requires it.
+   */
+  readonly secretKey: Buffer | undefined;
+  /** Verified email, password reset, invitations: lifetimes (seconds) and caps. */
+  readonly accounts: AccountsConfig;
   /** Auth mutations (register, login, refreshToken) per minute per client IP, all three together. */
   readonly rateLimitAuthPerMinute: number;
   /** Each auth mutation per minute per account (the email; refreshToken: the token's user). */
@@ -96,6 +112,24 @@ export interface LoginThrottleConfig {
   readonly lockAfterFailures: number;
   /** How long a lock lasts. */
   readonly lockSeconds: number;
+}
+
+/** Lifetimes in seconds. */
+export interface AccountsConfig {
+  /** How long an email verification link works (EMAIL_VERIFICATION_TTL, 48h). */
+  readonly emailVerificationTtl: number;
+  /** How long a password reset link works (PASSWORD_RESET_TTL, 30m). */
+  readonly passwordResetTtl: number;
+  /** How long an invitation stays open (INVITATION_TTL, 7d). */
+  readonly invitationTtl: number;
+  /** When the reminder to verify goes out after registration, if still unverified (24h). */
+  readonly verificationReminderAfter: number;
+  /** Emails a person can ask for (verification, reset) per address per hour. */
+  readonly emailRequestsPerAddressPerHour: number;
+  /** Invitations one tenant may send (or resend) per day. */
+  readonly invitationsPerTenantPerDay: number;
+  /** PENDING invitations one address may hold, across all tenants. */
+  readonly pendingInvitationsPerAddress: number;
 }
 
 /** Limits on one request; each exceeded one answers LIMIT_EXCEEDED naming it. */
@@ -226,7 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const platformAdminEmails = (read('PLATFORM_ADMIN_EMAILS') ?? '')
     .split(',')
-    .map((email) => email.trim().toLowerCase())
+    .map((email) => email.normalize('NFKC').trim().toLowerCase())
     .filter(Boolean);
   for (const email of platformAdminEmails) {
     if (!EMAIL.test(email)) problem('PLATFORM_ADMIN_EMAILS', 'a comma-separated list of emails', email);
@@ -247,6 +281,17 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtl: duration('ACCESS_TOKEN_TTL', 15 * 60),
     refreshTokenTtl: duration('REFRESH_TOKEN_TTL', 30 * 86400),
     platformAdminEmails: Object.freeze(platformAdminEmails), // shared with services: nobody may add an admin at run time
+    publicUrl: publicUrl(read('PUBLIC_URL'), problems),
+    secretKey: secretKey(read('SECRET_KEY'), nodeEnv, problems),
+    accounts: Object.freeze({
+      emailVerificationTtl: duration('EMAIL_VERIFICATION_TTL', 48 * 3600),
+      passwordResetTtl: duration('PASSWORD_RESET_TTL', 30 * 60),
+      invitationTtl: duration('INVITATION_TTL', 7 * 86400),
+      verificationReminderAfter: duration('VERIFICATION_REMINDER_AFTER', 24 * 3600),
+      emailRequestsPerAddressPerHour: integer('EMAIL_REQUESTS_PER_ADDRESS_PER_HOUR', 5, 1, 1_000),
+      invitationsPerTenantPerDay: integer('INVITATIONS_PER_TENANT_PER_DAY', 100, 1, 100_000),
+      pendingInvitationsPerAddress: integer('PENDING_INVITATIONS_PER_ADDRESS', 5, 1, 1_000),
+    }),
     rateLimitAuthPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 120, 1, 1_000_000),
     rateLimitAuthPerAccountPerMinute: integer('RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE', 20, 1, 1_000_000),
     loginThrottle: Object.freeze({
@@ -336,6 +381,33 @@ function httpPolicy(
     }
   }
   return { corsOrigins: Object.freeze(corsOrigins.filter((origin) => origin !== 'none')), introspection, sandbox };
+}
+
+/** PUBLIC_URL: an http(s) URL without query or fragment; kept without its trailing slash. */
+function publicUrl(value: string | undefined, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (['http:', 'https:'].includes(url.protocol) && !url.search && !url.hash && !url.username) {
+      return url.toString().replace(/\/+$/, '');
+    }
+  } catch {
+    // reported below
+  }
+  problems.push(`PUBLIC_URL: expected the address users reach Herald at, such as https://herald.example.com, got "${value}"`);
+  return undefined;
+}
+
+/** SECRET_KEY: 32 random bytes as 64 hex characters or base64; required in production. */
+function secretKey(value: string | undefined, nodeEnv: Config['nodeEnv'], problems: string[]): Buffer | undefined {
+  if (value === undefined) {
+    if (nodeEnv === 'production') problems.push('SECRET_KEY: required when NODE_ENV=production (use `openssl rand -hex 32`)');
+    return undefined;
+  }
+  const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length === 32 && (/^[0-9a-f]{64}$/i.test(value) || key.toString('base64') === value)) return key;
+  problems.push('SECRET_KEY: expected 32 bytes as 64 hex characters or base64 (use `openssl rand -hex 32`)');
+  return undefined;
 }
 
 /** True for a web origin exactly as browsers send it: `https://host[:port]`, no path. */

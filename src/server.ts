@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { LinkTokens } from './auth/link-tokens';
+import { loadMasterKey, ServerKeys } from './auth/secret-key';
 import type { Config } from './config';
 import { createDataSource, migrate } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
@@ -18,6 +20,7 @@ import { withCanonicalIds } from './graphql/canonical-ids';
 import { createHttpApp, type HttpParts } from './http/http-app';
 import { createListeners } from './listeners';
 import { createLogger, type Logger } from './logger';
+import { EmailLinks } from './mail/email-links';
 import { createMailer, type Mailer } from './mail/mailer';
 import { observeListenerRuns } from './observability/listener-observer';
 import { HeraldMetrics } from './observability/metrics';
@@ -25,7 +28,7 @@ import { MetricsEndpoint } from './observability/metrics-endpoint';
 import { waitForDependencies } from './startup/dependency-check';
 import { loadTypeDefs } from './schema/load';
 import type { Services } from './services';
-import { buildServices } from './services/build-services';
+import { buildServices, type ServiceParts } from './services/build-services';
 import { LiveEvents } from './live/live-events';
 import { liveOperations } from './live/live-operation';
 import { watchRevocations } from './live/revocations';
@@ -71,6 +74,7 @@ export class Herald {
   private runtime: ListenerRuntime | null = null;
   private transactions: Transactions | null = null;
   private services: Services | null = null;
+  private serviceParts: ServiceParts | null = null;
   private http: HttpParts | null = null;
   private hub: StreamHub | null = null;
   private ws: WebSocketServerHandle | null = null;
@@ -101,9 +105,9 @@ export class Herald {
    * The started parts, for in-process benchmarks (bench/) that commit events or call services
    * without HTTP. Application code never needs this: resolvers get the services from their context.
    */
-  get parts(): { dataSource: DataSource; transactions: Transactions; services: Services } {
-    if (!this.dataSource || !this.transactions || !this.services) throw new Error('Herald is not started');
-    return { dataSource: this.dataSource, transactions: this.transactions, services: this.services };
+  get parts(): { dataSource: DataSource; transactions: Transactions; services: Services; serviceParts: ServiceParts } {
+    if (!this.dataSource || !this.transactions || !this.services || !this.serviceParts) throw new Error('Herald is not started');
+    return { dataSource: this.dataSource, transactions: this.transactions, services: this.services, serviceParts: this.serviceParts };
   }
 
   start(): Promise<void> {
@@ -123,6 +127,10 @@ export class Herald {
     if (config.jwtSecretGenerated) {
       logger.warn('JWT_SECRET is not set: using a random secret for this process; sessions end when it restarts');
     }
+    const keys = new ServerKeys(await loadMasterKey(config.secretKey, config.dataDir, logger));
+    const linkTokens = new LinkTokens(keys.key('link-tokens'));
+    // Links in emails point at PUBLIC_URL, or at this server once it listens.
+    const links = new EmailLinks(() => config.publicUrl ?? this.url);
 
     // Database first: everything else records into it.
     let databaseUrl = config.databaseUrl;
@@ -163,6 +171,9 @@ export class Herald {
         tenantAuditLog,
         platformAdminEmails: config.platformAdminEmails,
         loginThrottle: config.loginThrottle,
+        accounts: config.accounts,
+        links,
+        linkTokens,
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
@@ -211,17 +222,22 @@ export class Herald {
     await bus.engine.subscribe(bus.channels.events, () => this.runtime?.wake(), {});
 
     const hub = (this.hub = new StreamHub(dataSource, bus, logger));
-    const services = (this.services = buildServices({
+    this.serviceParts = {
       config,
       dataSource,
       transactions,
       bus,
       horizon: hub.horizon,
       live: (tenantRoleOf) => new LiveEvents(hub, tenantRoleOf, { queueLimit: config.ws.subscriberQueueLimit }, logger),
+      tenantDatabase,
       tenantAuditLog,
       logger,
+      keys,
+      linkTokens,
+      links,
       wakeListeners: () => this.runtime?.wake(),
-    }));
+    };
+    const services = (this.services = buildServices(this.serviceParts));
     const live = services.live;
     const schema = withCanonicalIds(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never }));
     // Both transports start operations the same way and count connections in one place.

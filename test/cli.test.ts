@@ -2,7 +2,10 @@ import { MIGRATIONS } from '../src/migrations';
 import { TENANT_MIGRATIONS } from '../src/migrations/tenant';
 import { tenantSchemaName } from '../src/db/tenant-database';
 import { defineListener } from '../src/events/listener';
-import { REGISTER } from './support/graphql-client';
+import { LOGIN, ME, REGISTER, errorCode } from './support/graphql-client';
+import { SECRET_KEY } from './support/env';
+import { waitForLinkToken } from './support/mailbox';
+import { VERIFY_EMAIL } from './support/tenants';
 import { createTestDatabase } from './support/database';
 import { runCli, startCli } from './support/cli';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
@@ -22,7 +25,8 @@ let t: TestHerald;
 let env: Record<string, string>;
 beforeAll(async () => {
   t = await startTestHerald({}, { extraListeners: [failing] });
-  env = { DATABASE_URL: t.db.url };
+  // The same SECRET_KEY as the server's, so a link queued by the command works when the server sends it.
+  env = { DATABASE_URL: t.db.url, SECRET_KEY };
 });
 afterAll(() => t.stop());
 
@@ -36,7 +40,7 @@ describe('herald --help', () => {
   it('lists the commands, and explains each', async () => {
     const help = await runCli(['--help'], env);
     expect(help.code).toBe(0);
-    for (const command of ['migrate', 'events', 'deliveries', 'admin']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['migrate', 'events', 'deliveries', 'admin', 'user']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     const tail = await runCli(['events', 'tail', '--help'], env);
     expect(tail.stdout).toContain('--after <seq>');
   });
@@ -107,6 +111,43 @@ describe('herald admin grant|revoke', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^herald: no user with email nobody@example\.com in postgres:\/\/[^\n]*\n$/);
   });
+});
+
+describe('herald user unlock|resend-verification|end-sessions', () => {
+  it('lifts a lock, sends a working verification link and ends every session, each recorded with no actor', async () => {
+    const { email, userId } = await register();
+    const login = () => t.gql(LOGIN, { input: { email, password: 'correct horse battery' } });
+    const session = (await login()).data!.login.accessToken as string;
+
+    await t.db.query(`INSERT INTO login_failure_counters (scope, key, failures, locked_until) VALUES ('account', $1, 0, now() + interval '15 minutes')`, [email]);
+    expect(errorCode(await login())).toBe('RATE_LIMITED');
+    expect(await runCli(['user', 'unlock', email], env)).toMatchObject({ code: 0, stdout: `${email} unlocked\n` });
+    expect(errorCode(await login())).toBeUndefined();
+
+    const resent = await runCli(['user', 'resend-verification', email], env);
+    expect(resent).toMatchObject({ code: 0, stdout: `${email} has a new verification link on its way (a running server sends it)\n` });
+    const token = await waitForLinkToken(t.smtp, email, '/console/verify-email', 2);
+    expect((await t.gql(VERIFY_EMAIL, { token })).data!.verifyEmail.emailVerified).toBe(true);
+    expect(await runCli(['user', 'resend-verification', email], env)).toMatchObject({ code: 1, stderr: 'herald: This address is verified already.\n' });
+
+    const ended = await runCli(['user', 'end-sessions', email], env);
+    expect(ended).toMatchObject({ code: 0, stdout: `${email} has no session left (3 ended)\n` });
+    expect(errorCode(await t.gql(ME, {}, session))).toBe('UNAUTHENTICATED');
+
+    const events = await t.db.query<{ name: string; actor_id: string | null }>(
+      `SELECT name, actor_id FROM events WHERE name IN ('auth.account.unlocked', 'user.email.verification_requested', 'auth.session.revoked')
+         AND payload->>'userId' = $1 ORDER BY seq`,
+      [userId],
+    );
+    expect(events).toEqual([
+      { name: 'auth.account.unlocked', actor_id: null },
+      { name: 'user.email.verification_requested', actor_id: null },
+      { name: 'auth.session.revoked', actor_id: null },
+      { name: 'auth.session.revoked', actor_id: null },
+      { name: 'auth.session.revoked', actor_id: null },
+    ]);
+    expect(await runCli(['user', 'unlock', 'nobody@example.com'], env)).toMatchObject({ code: 1, stderr: 'herald: No account has this email.\n' });
+  }, 120_000); // six runs of the command line, each a process of its own
 });
 
 describe('herald deliveries list|retry', () => {

@@ -1,9 +1,11 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './support/free-port';
 import { gql, LOGIN, ME, REGISTER, type GraphQLResponse } from './support/graphql-client';
 import { uniqueEmail } from './support/herald';
+import { read, tokenIn } from './support/mailbox';
+import { VERIFY_EMAIL } from './support/tenants';
 import { envWithout, killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
 import { waitFor } from './support/wait';
 
@@ -14,7 +16,7 @@ import { waitFor } from './support/wait';
 const HERALD_VARIABLES = [
   'DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'SMTP_URL', 'MAIL_FROM', 'JWT_SECRET', 'NODE_ENV', 'PORT', 'HOST',
   'DATA_DIR', 'LOG_LEVEL', 'PASSWORD_HASH_COST', 'SHUTDOWN_TIMEOUT_MS', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL',
-  'PLATFORM_ADMIN_EMAILS', 'RATE_LIMIT_AUTH_PER_MINUTE', 'TRUST_PROXY', 'TEST_PAUSE_BEFORE_PUBLISH',
+  'PLATFORM_ADMIN_EMAILS', 'RATE_LIMIT_AUTH_PER_MINUTE', 'TRUST_PROXY', 'TEST_PAUSE_BEFORE_PUBLISH', 'SECRET_KEY', 'PUBLIC_URL',
 ];
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const PASSWORD = 'an embedded password';
@@ -24,6 +26,8 @@ let dataDir: string;
 let port: number;
 let url: string;
 const email = uniqueEmail('embedded');
+/** The welcome email's verification token, used after a restart. */
+let verifyToken: string;
 
 function startHerald(onPort = port): ServerProcess {
   return startServerProcess({
@@ -92,8 +96,13 @@ describe('embedded mode (no DATABASE_URL, REDIS_URL or SMTP_URL)', () => {
       },
       { timeoutMs: 20_000, what: `a welcome .eml to ${email}` },
     );
-    expect(welcome).toMatch(/^Subject: Welcome to Herald$/m);
-    expect(welcome).toContain('Hello Embedded Ada');
+    expect(welcome).toMatch(/^Subject: Welcome to Herald: please confirm your email address$/m);
+    const decoded = await read(welcome);
+    expect(decoded.text).toContain('Hello Embedded Ada');
+    verifyToken = tokenIn(decoded.text, '/console/verify-email')!;
+    expect(decoded.text).toContain(`${url}/console/verify-email?token=${verifyToken}`);
+    // No SECRET_KEY: the master key was made once, readable by its owner only.
+    expect((await stat(path.join(dataDir, 'secret.key'))).mode & 0o777).toBe(0o600);
   });
 
   it('refuses to start a second process on the same DATA_DIR, saying the directory is in use', async () => {
@@ -141,6 +150,10 @@ describe('embedded mode (no DATABASE_URL, REDIS_URL or SMTP_URL)', () => {
     const login = await gql(url, LOGIN, { input: { email, password: PASSWORD } });
     expect(login.errors).toBeUndefined();
     expect(login.data!.login.user.email).toBe(email);
+    // The link emailed before the restart still works: the master key outlived the process.
+    const verified = await gql(url, VERIFY_EMAIL, { token: verifyToken });
+    expect(verified.errors).toBeUndefined();
+    expect(verified.data!.verifyEmail.emailVerified).toBe(true);
 
     server.signal('SIGTERM');
     expect((await server.exited).code).toBe(0);

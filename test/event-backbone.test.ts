@@ -2,6 +2,7 @@ import { defineListener } from '../src/events/listener';
 import { REGISTER, errorCode, gql } from './support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
 import { waitFor } from './support/wait';
+import { verifyEmail } from './support/tenants';
 
 /**
  * Test listeners: `flaky` fails twice then records its effect; `broken` fails until `healthy` is
@@ -93,7 +94,7 @@ describe('the event store', () => {
     const auth = await register();
     const listeners = (await deliveriesOf(auth.user.id)).map((d) => d.listener);
     expect(listeners).toEqual(
-      ['count-daily-metrics', 'record-audit-entry', 'send-welcome-email', 'test-broken', 'test-flaky', 'test-slow'].sort(),
+      ['count-daily-metrics', 'record-audit-entry', 'send-verification-reminder', 'send-welcome-email', 'test-broken', 'test-flaky', 'test-slow'].sort(),
     );
     const events = await t.db.query<{ name: string; seq: string }>(
       `SELECT name, seq FROM events WHERE actor_id = $1 AND name IN ('user.registered', 'user.login', 'auth.token.created') ORDER BY seq`,
@@ -108,7 +109,7 @@ describe('delivery to listeners', () => {
     const email = uniqueEmail('welcome');
     const auth = await register(email);
     await waitFor(() => t.smtp.to(email).length === 1, { what: 'the welcome email' });
-    expect(t.smtp.to(email)[0].subject).toBe('Welcome to Herald');
+    expect(t.smtp.to(email)[0].subject).toBe('Welcome to Herald: please confirm your email address');
 
     const audit = await waitFor(async () => {
       const rows = await t.db.query(`SELECT action, actor_id, ip FROM audit_entries WHERE actor_id = $1 ORDER BY id`, [auth.user.id]);
@@ -168,6 +169,7 @@ describe('dead deliveries', () => {
     const response = await t.gql(REGISTER, {
       input: { email: adminEmail, password: 'correct horse battery', name: 'Admin' },
     });
+    await verifyEmail(t, adminEmail); // a listed address is an admin once verified
     return response.data!.register.accessToken as string;
   };
 

@@ -13,6 +13,8 @@ describe('docs/EVENTS.md', () => {
   it('describes every event in the catalog with its payload fields', () => {
     for (const name of EVENT_NAMES) expect(rendered).toContain(`#### \`${name}\``);
     expect(rendered).toMatch(/#### `auth\.login\.failed`[\s\S]*?\| `reason` \| `"unknown_email" \\\| "wrong_password" \\\| "locked"` \|/);
-    expect(rendered).toMatch(/#### `user\.registered`\n\nListeners: `send-welcome-email`, `record-audit-entry`, `count-daily-metrics`\./);
+    expect(rendered).toMatch(
+      /#### `user\.registered`\n\nListeners: `send-welcome-email`, `send-verification-reminder` \(24 h later\), `record-audit-entry`, `count-daily-metrics`\./,
+    );
   });
 });

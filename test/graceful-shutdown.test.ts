@@ -3,6 +3,7 @@ import { startHeraldCluster, type HeraldCluster } from './support/herald-cluster
 import { uniqueEmail } from './support/herald';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
 import { waitFor } from './support/wait';
+import { UNFINISHED } from './support/deliveries';
 
 /**
  * SIGTERM to a Herald process under load (issue 8): the requests in flight finish, running
@@ -68,7 +69,7 @@ it('lets in-flight requests finish, exits 0, leaves nothing claimed, and another
   // The other instance finishes everything, the released sends included, each email once.
   await waitFor(async () => {
     const [{ open }] = await cluster.db.query<{ open: number }>(
-      `SELECT count(*)::int AS open FROM deliveries WHERE status IN ('pending', 'running')`,
+      `SELECT count(*)::int AS open FROM deliveries WHERE ${UNFINISHED}`,
     );
     return open === 0;
   }, { timeoutMs: 60_000, intervalMs: 200, what: 'every delivery to finish' });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { gql, LOGIN, LOGOUT, ME, REFRESH, REGISTER, type GraphQLResponse } from './support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
-import { ADD_MEMBER, AUDIT_LOG, CHANGE_ROLE, CREATE_TENANT, DELETE_TENANT, REMOVE_MEMBER, RETRY_ONBOARDING, TENANT, TENANTS, UPDATE_TENANT, createTenant, signUp, uniqueSlug, type Account } from './support/tenants';
+import { ACCEPT_INVITATION, ADD_MEMBER, AUDIT_LOG, CHANGE_ROLE, CREATE_TENANT, DECLINE_INVITATION, DELETE_TENANT, INVITE_MEMBER, LEAVE_TENANT, REMOVE_MEMBER, RESEND_INVITATION, RETRY_ONBOARDING, REVOKE_INVITATION, TENANT, TENANTS, UPDATE_TENANT, VERIFY_EMAIL, createTenant, signUp, uniqueSlug, type Account } from './support/tenants';
 
 /**
  * Property: whatever a client sends as variables (any unicode, empty, huge, the wrong type), every
@@ -34,7 +34,7 @@ beforeAll(async () => {
     LOGIN_LOCK_AFTER_FAILURES: '100000',
   });
   owner = await signUp(t);
-  admin = await signUp(t, ADMIN_EMAIL);
+  admin = await signUp(t, ADMIN_EMAIL, { verified: true });
   tenantId = (await createTenant(t, owner)).id;
 });
 afterAll(async () => {
@@ -78,7 +78,23 @@ const operations: [string, string, Who, () => fc.Arbitrary<Vars>, () => Vars][] 
   ['createTenant', CREATE_TENANT, 'owner', () => fc.record({ input: input(['name', 'slug']) }), () => ({ input: { name: 'Fuzz', slug: uniqueSlug('fuzz') } })],
   ['updateTenant', UPDATE_TENANT, 'owner', () => fc.record({ id: id(), input: input(['name', 'slug']) }), () => ({ id: tenantId, input: { name: 'Fuzz' } })],
   ['deleteTenant', DELETE_TENANT, 'owner', () => fc.record({ id: fc.oneof(value, fc.uuid()) }), () => ({ id: '0190a000-0000-7000-8000-000000000000' })],
-  ['addMember', ADD_MEMBER, 'owner', () => fc.record({ tenantId: id(), email: value, role }), () => ({ tenantId, email: uniqueEmail('nobody'), role: 'MEMBER' })],
+  ['addMember', ADD_MEMBER, 'admin', () => fc.record({ tenantId: id(), email: value, role }), () => ({ tenantId, email: uniqueEmail('nobody'), role: 'MEMBER' })],
+  ['inviteMember', INVITE_MEMBER, 'owner', () => fc.record({ tenantId: id(), email: value, role }), () => ({ tenantId, email: uniqueEmail('invitee'), role: 'MEMBER' })],
+  ['resendInvitation', RESEND_INVITATION, 'owner', () => fc.record({ id: fc.oneof(value, fc.uuid()) }), () => ({ id: '0190a000-0000-7000-8000-000000000000' })],
+  ['revokeInvitation', REVOKE_INVITATION, 'owner', () => fc.record({ id: fc.oneof(value, fc.uuid()) }), () => ({ id: '0190a000-0000-7000-8000-000000000000' })],
+  ['acceptInvitation', ACCEPT_INVITATION, 'owner', () => fc.record({ token: value }), () => ({ token: 'not-a-token' })],
+  ['declineInvitation', DECLINE_INVITATION, 'anonymous', () => fc.record({ token: value }), () => ({ token: 'not-a-token' })],
+  ['leaveTenant', LEAVE_TENANT, 'owner', () => fc.record({ tenantId: id() }), () => ({ tenantId })],
+  ['verifyEmail', VERIFY_EMAIL, 'anonymous', () => fc.record({ token: value }), () => ({ token: 'not-a-token' })],
+  ['resendVerificationEmail', 'mutation { resendVerificationEmail }', 'owner', () => fc.constant({}), () => ({})],
+  ['requestPasswordReset', 'mutation($e: String!) { requestPasswordReset(email: $e) }', 'anonymous', () => fc.record({ e: value }), () => ({ e: uniqueEmail('nobody') })],
+  ['resetPassword', 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', 'anonymous', () => fc.record({ t: value, p: value }), () => ({ t: 'not-a-token', p: 'a fine password' })],
+  ['changePassword', 'mutation($c: String!, $p: String!) { changePassword(currentPassword: $c, newPassword: $p) { expiresIn } }', 'owner', () => fc.record({ c: value, p: value }), () => ({ c: 'not the password', p: 'a fine password' })],
+  ['changeEmail', 'mutation($e: String!, $c: String!) { changeEmail(newEmail: $e, currentPassword: $c) }', 'owner', () => fc.record({ e: value, c: value }), () => ({ e: uniqueEmail('moved'), c: 'not the password' })],
+  ['revokeSession', 'mutation($id: ID!) { revokeSession(id: $id) }', 'owner', () => fc.record({ id: fc.oneof(value, fc.uuid()) }), () => ({ id: '0190a000-0000-7000-8000-000000000000' })],
+  ['unlockAccount', 'mutation($e: String!) { unlockAccount(email: $e) }', 'admin', () => fc.record({ e: value }), () => ({ e: uniqueEmail('nobody') })],
+  ['sendVerificationEmail', 'mutation($e: String!) { sendVerificationEmail(email: $e) }', 'admin', () => fc.record({ e: value }), () => ({ e: uniqueEmail('nobody') })],
+  ['endUserSessions', 'mutation($e: String!) { endUserSessions(email: $e) }', 'admin', () => fc.record({ e: value }), () => ({ e: uniqueEmail('nobody') })],
   ['changeMemberRole', CHANGE_ROLE, 'owner', () => fc.record({ tenantId: id(), userId: fc.oneof(value, fc.uuid()), role }), () => ({ tenantId, userId: admin.userId, role: 'MEMBER' })],
   ['removeMember', REMOVE_MEMBER, 'owner', () => fc.record({ tenantId: id(), userId: fc.oneof(value, fc.uuid()) }), () => ({ tenantId, userId: admin.userId })],
   ['retryTenantOnboarding', RETRY_ONBOARDING, 'admin', () => fc.record({ id: id() }), () => ({ id: tenantId })],
@@ -88,6 +104,7 @@ const operations: [string, string, Who, () => fc.Arbitrary<Vars>, () => Vars][] 
   ['tenant', TENANT, 'owner', () => fc.record({ id: id(), slug: value }, { requiredKeys: [] }), () => ({ slug: 'acme' })],
   ['tenants', TENANTS, 'owner', () => fc.record({ first: int, after: value }, { requiredKeys: [] }), () => ({ first: 10, after: null })],
   ['events', 'query($t: ID, $n: [String!], $a: String, $f: Int) { events(tenantId: $t, names: $n, after: $a, first: $f) { edges { cursor } } }', 'owner', () => fc.record({ t: id(), n: fc.oneof(fc.array(text, { maxLength: 5 }), value), a: value, f: int }, { requiredKeys: [] }), () => ({ t: tenantId, n: ['tenant.created'], a: '0', f: 10 })],
+  ['invitations', 'query($t: ID!, $s: InvitationStatus) { invitations(tenantId: $t, status: $s) { id } }', 'owner', () => fc.record({ t: id(), s: fc.oneof(fc.constantFrom('PENDING', 'EXPIRED'), value) }, { requiredKeys: ['t'] }), () => ({ t: tenantId, s: 'PENDING' })],
   ['auditLog', AUDIT_LOG, 'owner', () => fc.record({ tenantId: id(), first: int, after: value }, { requiredKeys: ['tenantId'] }), () => ({ tenantId, first: 10, after: '0' })],
   ['deliveries', 'query($s: DeliveryStatus, $l: String, $f: Int, $a: String) { deliveries(status: $s, listener: $l, first: $f, after: $a) { edges { cursor } } }', 'admin', () => fc.record({ s: fc.oneof(fc.constantFrom('DEAD', 'DONE'), value), l: value, f: int, a: value }, { requiredKeys: [] }), () => ({ s: 'DEAD', l: 'send-email', f: 10, a: '1' })],
 ];

@@ -3,6 +3,7 @@ import { REGISTER } from './support/graphql-client';
 import { startHeraldCluster, type HeraldCluster, type HeraldInstance } from './support/herald-cluster';
 import { uniqueEmail } from './support/herald';
 import { waitFor } from './support/wait';
+import { NOT_DONE_D } from './support/deliveries';
 
 /**
  * A Herald process killed with SIGKILL (its whole process group) at the worst moments: between
@@ -64,7 +65,7 @@ describe('an instance killed between commit and publish', () => {
     // Handled: every delivery of the user's events done, the welcome email sent once.
     await waitFor(async () => {
       const open = await cluster.db.query(
-        `SELECT d.status FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.actor_id = $1 AND d.status <> 'done'`,
+        `SELECT d.status FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.actor_id = $1 AND ${NOT_DONE_D}`,
         [userId],
       );
       return open.length === 0 && cluster.smtp.to(email).length > 0;

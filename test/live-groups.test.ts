@@ -1,6 +1,6 @@
 import type { EventName } from '../src/events/catalog';
 import { startTestHerald, type TestHerald } from './support/herald';
-import { ADD_MEMBER, createActiveTenant, signUp, type Account } from './support/tenants';
+import { createActiveTenant, join, signUp, type Account } from './support/tenants';
 import { waitFor } from './support/wait';
 import { TENANT_EVENTS, connect } from './support/ws-client';
 
@@ -25,8 +25,7 @@ beforeAll(async () => {
     [admin, 'ADMIN'],
     [member, 'MEMBER'],
   ] as const) {
-    const added = await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: account.email, role }, owner.token);
-    expect(added.errors).toBeUndefined();
+    await join(t, owner, tenant.id, account, role);
   }
 });
 afterAll(() => t.stop());

@@ -3,6 +3,7 @@ import { startHeraldCluster, type HeraldCluster, type HeraldInstance } from './s
 import { uniqueEmail } from './support/herald';
 import { inParallel } from './support/load';
 import { waitFor } from './support/wait';
+import { NOT_DONE, UNFINISHED } from './support/deliveries';
 
 /**
  * Three Herald processes (the real start path) on one database, one Redis prefix and one SMTP
@@ -48,14 +49,14 @@ describe(`${INSTANCES} server processes on one database, Redis and SMTP sink`, (
     const started = performance.now();
     // Deliveries are written with their events, so once none is pending or running no listener
     // has work left, and nothing a listener does afterwards could send another email.
-    await waitFor(async () => (await count(`SELECT count(*) AS n FROM deliveries WHERE status IN ('pending', 'running')`)) === 0, {
+    await waitFor(async () => (await count(`SELECT count(*) AS n FROM deliveries WHERE ${UNFINISHED}`)) === 0, {
       timeoutMs: 90_000,
       intervalMs: 250,
       what: 'every delivery to finish',
     });
     console.log(`all deliveries finished ${Math.round(performance.now() - started)} ms after the last registration answered`);
     expect(await count(`SELECT count(*) AS n FROM deliveries WHERE status = 'dead'`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM deliveries WHERE status <> 'done'`)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM deliveries WHERE ${NOT_DONE}`)).toBe(0);
 
     // Grace for a duplicate: every send-email run is finished (its row is done), so a second copy
     // could only come from a run claimed after this point, which needs a due row at the next poll
@@ -65,7 +66,7 @@ describe(`${INSTANCES} server processes on one database, Redis and SMTP sink`, (
     expect(recipients).toHaveLength(REGISTRATIONS);
     expect([...new Set(recipients)].sort()).toEqual([...emails].sort());
     expect(new Set(cluster.smtp.messages.map((m) => m.messageId)).size).toBe(REGISTRATIONS);
-    expect(cluster.smtp.messages.every((m) => m.subject === 'Welcome to Herald')).toBe(true);
+    expect(cluster.smtp.messages.every((m) => m.subject === 'Welcome to Herald: please confirm your email address')).toBe(true);
     expect(await count(`SELECT count(*) AS n FROM email_messages WHERE status = 'sent' AND attempts = 1`)).toBe(REGISTRATIONS);
   }, 120_000);
 

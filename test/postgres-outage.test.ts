@@ -4,6 +4,7 @@ import { uniqueEmail } from './support/herald';
 import { keepBusy } from './support/load';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
 import { waitFor } from './support/wait';
+import { UNFINISHED } from './support/deliveries';
 
 /**
  * PostgreSQL restarted under load (issue 8): a Herald process on a PostgreSQL of this test's own,
@@ -116,7 +117,7 @@ it('fails requests cleanly while PostgreSQL is down, recovers by itself and lose
   // ...and they are all published and handled once the listeners have caught up.
   await waitFor(async () => {
     const [row] = await cluster.db.query<{ open: number; unpublished: number }>(
-      `SELECT (SELECT count(*)::int FROM deliveries WHERE status IN ('pending', 'running')) AS open,
+      `SELECT (SELECT count(*)::int FROM deliveries WHERE ${UNFINISHED}) AS open,
               (SELECT count(*)::int FROM events WHERE published_at IS NULL) AS unpublished`,
     );
     return row.open === 0 && row.unpublished === 0;

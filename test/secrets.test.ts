@@ -1,21 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { JWT_SECRET } from './support/env';
+import { JWT_SECRET, SECRET_KEY } from './support/env';
 import { LOGIN, LOGOUT, ME, REFRESH, REGISTER, errorCode, type GraphQLResponse } from './support/graphql-client';
 import { startHeraldCluster, type HeraldCluster, type HeraldInstance } from './support/herald-cluster';
 import { uniqueEmail } from './support/herald';
-import { CREATE_TENANT, uniqueSlug } from './support/tenants';
+import { CREATE_TENANT, INVITE_MEMBER, VERIFY_EMAIL, uniqueSlug } from './support/tenants';
+import { read, waitForLinkToken } from './support/mailbox';
 import { waitFor } from './support/wait';
 import { SECURITY_EVENTS, connect } from './support/ws-client';
+import { UNFINISHED } from './support/deliveries';
 
 /**
- * No password, password hash or token leaves Herald except where it must (issues 3 and 8): drive
- * every auth flow and a tenant's creation through the real process, then scan what it produced
- * for each secret used: every event's payload and context, every line it wrote to stdout and
- * stderr (at trace level), every email, every response body and subscription message. Only the
- * register, login and refreshToken answers may carry tokens.
+ * No password, password hash or token leaves Herald except where it must (issues 3, 8 and 12):
+ * drive every auth flow (verification, reset, change of password, an invitation) and a tenant's
+ * creation through the real process, then scan what it produced for each secret used: every
+ * event's payload and context, every line it wrote to stdout and stderr (at trace level), every
+ * email, the email log, every response body and subscription message. Only the register, login,
+ * refreshToken and changePassword answers may carry tokens, and an emailed link's token only the
+ * email that carries it (not even the email log, which keeps a placeholder).
  */
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
 const WRONG_PASSWORD = `wrong-${randomBytes(12).toString('hex')}`;
+const RESET_PASSWORD = `reset-${randomBytes(12).toString('hex')}`;
+const CHANGED_PASSWORD = `changed-${randomBytes(12).toString('hex')}`;
 
 let cluster: HeraldCluster;
 let herald: HeraldInstance;
@@ -55,25 +61,46 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
   expect(errorCode(await plain('failed login', LOGIN, { input: { email, password: WRONG_PASSWORD } }))).toBe('UNAUTHENTICATED');
   const loggedIn = await issuing('login', LOGIN, { input: { email, password: PASSWORD } }, 'login');
   const refreshed = await issuing('refreshToken', REFRESH, { token: loggedIn.refreshToken }, 'refreshToken');
+  const verifyToken = await waitForLinkToken(cluster.smtp, email, '/console/verify-email');
+  expect((await plain('verifyEmail', VERIFY_EMAIL, { token: verifyToken })).data!.verifyEmail.emailVerified).toBe(true);
   expect((await plain('me', ME, {}, refreshed.accessToken)).data!.me.email).toBe(email);
   const created = await plain('createTenant', CREATE_TENANT, { input: { name: 'Secret Co', slug: uniqueSlug('secret') } }, refreshed.accessToken);
   const tenantId = created.data!.createTenant.id;
-  expect((await plain('logout', LOGOUT, { refreshToken: refreshed.refreshToken }, refreshed.accessToken)).data!.logout).toBe(true);
-  expect(errorCode(await plain('refresh after logout', REFRESH, { token: refreshed.refreshToken }))).toBe('UNAUTHENTICATED');
+  const invitee = uniqueEmail('invitee');
+  expect((await plain('inviteMember', INVITE_MEMBER, { tenantId, email: invitee, role: 'MEMBER' }, refreshed.accessToken)).errors).toBeUndefined();
+  const invitationToken = await waitForLinkToken(cluster.smtp, invitee, '/console/invitations/accept');
+  await waitFor(() => live.results.some((r) => r.data?.securityEvents.name === 'auth.token.refreshed'), {
+    timeoutMs: 10_000,
+    what: 'the security events on the subscription, up to the refresh',
+  });
+
+  // A forgotten password: the reset ends every session (the subscription's socket closes).
+  expect((await plain('requestPasswordReset', `mutation($e: String!) { requestPasswordReset(email: $e) }`, { e: email })).data).toEqual({ requestPasswordReset: true });
+  const resetToken = await waitForLinkToken(cluster.smtp, email, '/console/reset-password');
+  const reset = await plain('resetPassword', `mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }`, { t: resetToken, p: RESET_PASSWORD });
+  expect(reset.data).toEqual({ resetPassword: true });
+  const afterReset = await issuing('login after reset', LOGIN, { input: { email, password: RESET_PASSWORD } }, 'login');
+  const changed = await call(
+    'changePassword',
+    `mutation($c: String!, $p: String!) { changePassword(currentPassword: $c, newPassword: $p) { accessToken refreshToken } }`,
+    { c: RESET_PASSWORD, p: CHANGED_PASSWORD },
+    afterReset.accessToken,
+  );
+  expect(changed.errors).toBeUndefined();
+  mayCarryTokens.push(changed);
+  const current = changed.data!.changePassword as { accessToken: string; refreshToken: string };
+  expect((await plain('logout', LOGOUT, { refreshToken: current.refreshToken }, current.accessToken)).data!.logout).toBe(true);
+  expect(errorCode(await plain('refresh after logout', REFRESH, { token: current.refreshToken }))).toBe('UNAUTHENTICATED');
 
   // Everything the flows set off has run: onboarding finished, every delivery done, mail sent.
   await waitFor(async () => {
     const [tenant] = await cluster.db.query<{ status: string }>(`SELECT status FROM tenants WHERE id = $1`, [tenantId]);
-    const open = await cluster.db.query(`SELECT id FROM deliveries WHERE status IN ('pending', 'running')`);
+    const open = await cluster.db.query(`SELECT id FROM deliveries WHERE ${UNFINISHED}`);
     return tenant?.status === 'ACTIVE' && open.length === 0;
   }, { timeoutMs: 60_000, intervalMs: 200, what: 'the tenant to be ACTIVE and every delivery done' });
-  await waitFor(() => live.results.some((r) => r.data?.securityEvents.name === 'auth.logout'), {
-    timeoutMs: 10_000,
-    what: 'the security events on the subscription, up to the logout',
-  });
   await ws.dispose();
   // Log lines travel through a pipe: scan once the last run's line has arrived.
-  const [{ done }] = await cluster.db.query<{ done: number }>(`SELECT count(*)::int AS done FROM deliveries`);
+  const [{ done }] = await cluster.db.query<{ done: number }>(`SELECT count(*)::int AS done FROM deliveries WHERE status = 'done'`);
   await waitFor(() => herald.completedRuns().length >= done, { what: 'every "listener done" line' });
 
   const [{ password_hash: passwordHash }] = await cluster.db.query<{ password_hash: string }>(
@@ -81,12 +108,15 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
     [email],
   );
   // (An access token refreshed within the second it was issued is the same JWT: same session, same iat.)
-  const tokens = [...new Set([registered, loggedIn, refreshed].flatMap((pair) => [pair.accessToken, pair.refreshToken]))];
+  const tokens = [...new Set([registered, loggedIn, refreshed, afterReset, current].flatMap((pair) => [pair.accessToken, pair.refreshToken]))];
   const secrets: Record<string, string> = {
     password: PASSWORD,
     'wrong password': WRONG_PASSWORD,
+    'password set by the reset': RESET_PASSWORD,
+    'password set by changePassword': CHANGED_PASSWORD,
     'password hash': passwordHash,
     'JWT secret': JWT_SECRET,
+    'secret key': SECRET_KEY,
     ...Object.fromEntries(tokens.map((token, i) => [`token ${i}`, token])),
     // A token cut short (a log line truncating it) still gives its signature away.
     ...Object.fromEntries(tokens.filter((t) => t.includes('.')).map((t, i) => [`access token ${i} signature`, t.split('.')[2]])),
@@ -98,27 +128,41 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
   const emails = await cluster.db.query<{ template: string; body: string }>(
     `SELECT template, subject || text_body || html_body AS body FROM email_messages`,
   );
-  const haystacks = [
+  const mails = await Promise.all(cluster.smtp.messages.map((m) => read(m.raw)));
+  const haystacks: { what: string; text: string; mail?: boolean }[] = [
     ...events.map((e) => ({ what: `event ${e.name}`, text: `${e.payload} ${e.context}` })),
     ...herald.server.logs.map((line) => ({ what: `log line "${line.msg}"`, text: JSON.stringify(line) })),
     { what: 'stderr', text: herald.server.stderr() },
-    ...cluster.smtp.messages.map((m) => ({ what: `email "${m.subject}"`, text: m.raw })),
+    // Decoded too: quoted-printable can split a secret across lines of the raw message.
+    ...cluster.smtp.messages.map((m) => ({ what: `email "${m.subject}"`, text: m.raw, mail: true })),
+    ...mails.map((m) => ({ what: `email "${m.subject}" (decoded)`, text: `${m.subject} ${m.text} ${m.html}`, mail: true })),
     ...emails.map((e) => ({ what: `email log ${e.template}`, text: e.body })),
     ...live.results.map((r) => ({ what: 'subscription message', text: JSON.stringify(r) })),
     ...mustNot,
   ];
-  const leaks = Object.entries(secrets).flatMap(([secret, value]) =>
-    haystacks.filter((h) => h.text.includes(value)).map((h) => `${secret} in ${h.what}`),
-  );
+  // An emailed link's token belongs in the email that carries it, and nowhere else.
+  const linkTokens: Record<string, string> = {
+    'verification link token': verifyToken,
+    'invitation link token': invitationToken,
+    'reset link token': resetToken,
+  };
+  const notMail = haystacks.filter((h) => !h.mail);
+  const leaks = [
+    ...Object.entries(secrets).flatMap(([secret, value]) => haystacks.filter((h) => h.text.includes(value)).map((h) => `${secret} in ${h.what}`)),
+    ...Object.entries(linkTokens).flatMap(([secret, value]) => notMail.filter((h) => h.text.includes(value)).map((h) => `${secret} in ${h.what}`)),
+  ];
   console.log(
     `scanned ${events.length} events, ${herald.server.logs.length} log lines, ${cluster.smtp.messages.length} emails, ` +
       `${mustNot.length - calls} response bodies (and the headers of all ${calls}) and ${live.results.length} subscription ` +
-      `messages for ${Object.keys(secrets).length} secrets`,
+      `messages for ${Object.keys(secrets).length + Object.keys(linkTokens).length} secrets`,
   );
   expect(leaks).toEqual([]);
   // The scan could see them: each token is in an answer that issued it.
   for (const token of tokens) expect(mayCarryTokens.some((r) => r.text.includes(token))).toBe(true);
   expect(events.length).toBeGreaterThan(20);
-  expect(cluster.smtp.messages.map((m) => m.subject)).toContain('Welcome to Herald');
-  expect(cluster.smtp.messages.length).toBeGreaterThanOrEqual(3); // welcome, admin notice, setup guide
+  expect(cluster.smtp.messages.map((m) => m.subject)).toContain('Welcome to Herald: please confirm your email address');
+  // welcome, admin notice, setup guide, invitation, reset link, two notices of a changed password
+  expect(cluster.smtp.messages.length).toBeGreaterThanOrEqual(7);
+  // ... and the scan sees link tokens: each is in its email.
+  for (const token of Object.values(linkTokens)) expect(mails.some((m) => m.text.includes(token))).toBe(true);
 }, 180_000);

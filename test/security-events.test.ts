@@ -3,6 +3,7 @@ import { LOGIN, LOGOUT, REFRESH, REGISTER } from './support/graphql-client';
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
 import { waitFor } from './support/wait';
 import { SECURITY_EVENTS, connect } from './support/ws-client';
+import { verifyEmail } from './support/tenants';
 import { HeraldCloseCode } from '../src/live/close-codes';
 
 let t: TestHerald;
@@ -87,6 +88,7 @@ describe('securityEvents', () => {
 
   it('shows every security event to platform admins only', async () => {
     const admin = await register(adminEmail);
+    await verifyEmail(t, adminEmail); // a listed address is an admin once verified
     const someone = await register();
     const ws = connect(t.url, admin.accessToken);
     const live = ws.subscribe(SECURITY_EVENTS);

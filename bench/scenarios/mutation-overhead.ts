@@ -12,6 +12,7 @@ import { alternating, sleep, waitUntil } from '../support/concurrency';
 import type { BenchSettings, Scenario, ScenarioResult } from '../support/scenario';
 import { formatRatio, formatSpread, median, pairedRatios, percentile, spread } from '../support/stats';
 import type { TargetCheck } from '../support/table';
+import { UNFINISHED } from '../../test/support/deliveries';
 
 /** Samples per variant per run. */
 const SAMPLES = { quick: 25, full: 100 };
@@ -135,7 +136,7 @@ function untilListenersIdle(bench: BenchHerald): Promise<void> {
   return waitUntil(
     async () => {
       const [row] = await bench.db.query<{ open: string }>(
-        `SELECT count(*) AS open FROM deliveries WHERE status IN ('pending', 'running')`,
+        `SELECT count(*) AS open FROM deliveries WHERE ${UNFINISHED}`,
       );
       return Number(row.open) === 0;
     },

@@ -5,6 +5,7 @@ import { BENCH_EVENT, EFFECT_TABLE_SQL, EffectRecorder, effectListeners } from '
 import { CONCURRENCY, MAX_BACKLOG, PLAIN_TABLE_SQL, PipelinePhases } from '../support/pipeline-phases';
 import type { BenchSettings, Scenario, ScenarioResult } from '../support/scenario';
 import { formatNumber, formatRatio, formatSpread, pairedRatios, spread } from '../support/stats';
+import { NOT_DONE } from '../../test/support/deliveries';
 
 const LISTENERS = 5;
 /** Arrival rate of the delay phase: well below capacity, so delays are the pipeline's, not a queue's. */
@@ -75,7 +76,7 @@ async function checkExactlyOnce(bench: BenchHerald, runsStarted: number): Promis
   const [row] = await bench.db.query<{ events: string; deliveries: string; effects: string; open: string; others: string }>(
     `SELECT count(DISTINCT d.event_id) AS events, count(*) AS deliveries,
             (SELECT count(*) FROM bench_effects) AS effects,
-            (SELECT count(*) FROM deliveries WHERE status <> 'done') AS open,
+            (SELECT count(*) FROM deliveries WHERE ${NOT_DONE}) AS open,
             (SELECT count(*) FROM deliveries o JOIN events e ON e.id = o.event_id
               WHERE e.name = $1 AND o.listener NOT LIKE 'bench-%') AS others
      FROM deliveries d WHERE d.listener LIKE 'bench-effect-%'`,

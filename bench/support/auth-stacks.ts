@@ -1,7 +1,5 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { AddressInfo } from 'node:net';
-import { AccessTokens } from '../../src/auth/access-tokens';
-import { PasswordHasher, SCRYPT_PARAMS_LOW } from '../../src/auth/password-hasher';
 import { EventStore } from '../../src/events/event-store';
 import { Transactions } from '../../src/events/transactions';
 import { createResolvers } from '../../src/resolvers';
@@ -10,7 +8,7 @@ import { createLogger } from '../../src/logger';
 import { HeraldMetrics } from '../../src/observability/metrics';
 import { loadTypeDefs } from '../../src/schema/load';
 import type { Services } from '../../src/services';
-import { AuthService } from '../../src/services/auth-service';
+import { buildServices } from '../../src/services/build-services';
 import type { BenchHerald } from './bench-herald';
 import { onCleanup } from './cleanup';
 
@@ -34,24 +32,11 @@ export function heraldStack(bench: BenchHerald): Stack {
  */
 export async function unrecordedStack(bench: BenchHerald): Promise<Stack & { stop(): Promise<void> }> {
   const { config } = bench;
-  const { dataSource } = bench.herald.parts;
+  const { dataSource, serviceParts } = bench.herald.parts;
   const transactions = new Transactions(dataSource, new DiscardingEventStore(), () => undefined);
-  const recorded = bench.herald.parts.services;
-  const services: Services = {
-    ...recorded,
-    auth: new AuthService(
-      dataSource,
-      transactions,
-      new PasswordHasher(SCRYPT_PARAMS_LOW),
-      new AccessTokens(config.jwtSecret, config.accessTokenTtl),
-      recorded.auth['rateLimits'], // the same limiter (and Redis round trips) on both sides
-      {
-        refreshTokenTtl: config.refreshTokenTtl,
-        platformAdminEmails: config.platformAdminEmails,
-        loginThrottle: config.loginThrottle,
-      },
-    ),
-  };
+  // Built by the same code as Herald's; its limiters count under the same keys, so both sides make
+  // the same Redis round trips.
+  const services: Services = buildServices({ ...serviceParts, transactions });
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() as never });
   const http = await createHttpApp({
     config,

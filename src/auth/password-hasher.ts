@@ -1,4 +1,5 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { normalisePassword } from './password-policy';
 
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -56,10 +57,33 @@ export class PasswordHasher {
     return timingSafeEqual(actual, expected);
   }
 
-  /** Spends the time of one verification and returns false: for logins with an unknown email. */
-  async verifyDecoy(password: string): Promise<false> {
-    await this.verify(password, await this.decoy);
-    return false;
+  /**
+   * Checks a typed password against a stored hash: as typed, then (if different) its NFKC form, since
+   * hashes made before passwords were normalised hold the typed form. `rehash`: the caller should
+   * store a new hash of the NFKC form (`hash(normalisePassword(typed))`), because it matched a form
+   * other than NFKC or the hash has older parameters.
+   */
+  async check(typed: string, stored: string): Promise<{ valid: boolean; rehash: boolean }> {
+    const normalised = normalisePassword(typed);
+    if (await this.verify(typed, stored)) {
+      return { valid: true, rehash: normalised !== typed || !this.isCurrent(stored) };
+    }
+    if (normalised !== typed && (await this.verify(normalised, stored))) {
+      return { valid: true, rehash: !this.isCurrent(stored) };
+    }
+    return { valid: false, rehash: false };
+  }
+
+  /** Spends the time of `check` and returns false: for sign-ins with an unknown email. */
+  async checkDecoy(typed: string): Promise<{ valid: false; rehash: false }> {
+    await this.check(typed, await this.decoy);
+    return { valid: false, rehash: false };
+  }
+
+  /** True when `stored` was made with this hasher's parameters. */
+  private isCurrent(stored: string): boolean {
+    const [, n, r, p] = stored.split('$');
+    return Number(n) === this.params.N && Number(r) === this.params.r && Number(p) === this.params.p;
   }
 }
 

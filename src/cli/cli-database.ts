@@ -5,7 +5,8 @@ import { redactUrl, type Config } from '../config';
 import { createDataSource } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres';
 import { EventStore } from '../events/event-store';
-import { listenerNamesByEvent } from '../events/listener';
+import { listenerDelays, listenerNamesByEvent } from '../events/listener';
+import { tenantsOfUserSql } from '../services/tenant-access';
 import { Transactions } from '../events/transactions';
 import { listenerRoutes } from '../listeners';
 import type { Logger } from '../logger';
@@ -54,8 +55,9 @@ export async function openDatabase(config: Config, logger: Logger, options: { al
   }
   // Events recorded here get the same delivery rows as the server's; a running server's sweep
   // publishes them within seconds, and its listeners' poll picks the deliveries up.
-  const listeners = listenerRoutes();
-  const transactions = new Transactions(dataSource, new EventStore(listenerNamesByEvent(listeners)), () => undefined);
+  const listeners = listenerRoutes(config.accounts);
+  const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, { delayOf: listenerDelays(listeners) });
+  const transactions = new Transactions(dataSource, store, () => undefined);
   return { dataSource, where, transactions, close };
 }
 
@@ -65,6 +67,14 @@ export function operatorContext(): RequestContext {
     requestId: `cli-${uuidv7()}`,
     ip: null,
     userAgent: 'herald-cli',
-    viewer: { userId: 'cli', sessionId: 'cli', email: 'cli', isPlatformAdmin: true, tokenExpiresAt: Number.MAX_SAFE_INTEGER },
+    viewer: {
+      userId: 'cli',
+      sessionId: 'cli',
+      email: 'cli',
+      emailVerified: true,
+      isPlatformAdmin: true,
+      tokenExpiresAt: Number.MAX_SAFE_INTEGER,
+      operator: true,
+    },
   };
 }

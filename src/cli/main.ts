@@ -7,6 +7,7 @@ import { adminCommand } from './commands/admin';
 import { listDeliveriesCommand, retryDeliveryCommand } from './commands/deliveries';
 import { tailEventsCommand } from './commands/events-tail';
 import { migrateCommand } from './commands/migrate';
+import { userCommand, type UserAction } from './commands/user';
 import { CliError } from './cli-error';
 
 /**
@@ -29,7 +30,8 @@ Examples:
   npx herald events tail --names user.registered,user.login --after 1200
   npx herald deliveries list --status dead
   npx herald deliveries retry 42
-  npx herald admin grant ada@example.com`,
+  npx herald admin grant ada@example.com
+  npx herald user unlock ada@example.com`,
     )
     .showHelpAfterError('(add --help for usage)');
 
@@ -84,6 +86,20 @@ Examples:
     .description('make a user an ordinary user again')
     .argument('<email>')
     .action((email: string) => run((config, logger) => adminCommand(config, logger, out, { grant: false, email })));
+
+  const user = program.command('user').description("support: a user's lock, verification email and sessions (audited)");
+  const actions: [UserAction, string][] = [
+    ['unlock', 'lift the lock that failed sign-ins put on the account'],
+    ['resend-verification', 'send the account a new verification link (a running server sends it)'],
+    ['end-sessions', 'end every session of the account (their sockets close)'],
+  ];
+  for (const [action, description] of actions) {
+    user
+      .command(action)
+      .description(description)
+      .argument('<email>')
+      .action((email: string) => run((config, logger) => userCommand(config, logger, out, { action, email })));
+  }
 
   return program;
 }

@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type EmailStatus = 'pending' | 'sent' | 'failed';
+/** `cancelled`: not sent because its recipient's account was erased first. */
+export type EmailStatus = 'pending' | 'sent' | 'failed' | 'cancelled';
 
 /** The email log: every message Herald sends, its content and its fate. */
 @Entity({ name: 'email_messages' })
@@ -29,6 +30,13 @@ export class EmailMessage {
 
   @Column({ type: 'varchar', length: 16 })
   status: EmailStatus;
+
+  /**
+   * The emailed link's token row, when the body has a link: the body stores a placeholder, and the
+   * token, derived from this id, is put in at send time (src/auth/link-tokens.ts).
+   */
+  @Column({ name: 'link_token_id', type: 'uuid', nullable: true })
+  linkTokenId: string | null;
 
   @Column({ type: 'integer', default: 0 })
   attempts: number;

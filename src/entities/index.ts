@@ -3,6 +3,8 @@ import { DailyCounter } from './daily-counter';
 import { Delivery } from './delivery';
 import { EmailMessage } from './email-message';
 import { EventRecord } from './event-record';
+import { Invitation } from './invitation';
+import { LinkToken } from './link-token';
 import { Membership } from './membership';
 import { LoginFailureCounter } from './login-failure-counter';
 import { RefreshToken } from './refresh-token';
@@ -18,6 +20,8 @@ export {
   Delivery,
   EmailMessage,
   EventRecord,
+  Invitation,
+  LinkToken,
   LoginFailureCounter,
   Membership,
   RefreshToken,
@@ -43,6 +47,8 @@ export const ENTITIES = [
   LoginFailureCounter,
   Tenant,
   Membership,
+  LinkToken,
+  Invitation,
   TenantAuditEntry,
   TenantSetting,
 ];

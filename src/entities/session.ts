@@ -15,6 +15,10 @@ export class Session {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /** When the session signed in or last refreshed its tokens. */
+  @Column({ name: 'last_used_at', type: 'timestamptz' })
+  lastUsedAt: Date;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
 

@@ -10,6 +10,16 @@ export interface EventCatalog {
   'user.registered': { userId: string; email: string; name: string };
   'user.login': { userId: string; sessionId: string };
   'user.profile.updated': { userId: string; fields: string[] };
+  /** The user proved they own `email` (a verification link or a password reset). */
+  'user.email.verified': { userId: string; email: string };
+  /** A new verification link was asked for (by the user, or for them by a platform admin). */
+  'user.email.verification_requested': { userId: string };
+  /** `changeEmail` was asked for: a link went to the new address, a notice to the old one. */
+  'user.email.change_requested': { userId: string };
+  /** The link sent to the new address was used: it is the account's (verified) email now. */
+  'user.email.changed': { userId: string; from: string; to: string };
+  /** The account was erased (`deleteAccount`): its personal data is gone from the database, its id stays. */
+  'user.deleted': { userId: string };
 
   // auth: the security events. Each names the user it concerns in `userId` (null when the
   // email matched no account), which is how tenant dashboards find their members' events.
@@ -21,6 +31,16 @@ export interface EventCatalog {
   'auth.token.revoked': { userId: string; sessionId: string; reason: TokenRevocationReason };
   'auth.token.reuse_detected': { userId: string; sessionId: string; rotatedSecondsAgo: number };
   'auth.logout': { userId: string; sessionId: string };
+  /** Someone asked for a reset link for `email`; `userId` null when no account has it (nothing is sent then). */
+  'auth.password.reset_requested': { userId: string | null; email: string };
+  /** A reset link set a new password; every session of the user ended. */
+  'auth.password.reset': { userId: string; sessionsEnded: number };
+  /** The user changed their password (knowing the current one); their other sessions ended. */
+  'auth.password.changed': { userId: string; sessionsEnded: number };
+  /** One session was ended by `revokeSession` (its owner) or a platform admin's support tool. */
+  'auth.session.revoked': { userId: string; sessionId: string };
+  /** A platform admin lifted a lock that failed logins had put on the account. */
+  'auth.account.unlocked': { userId: string };
 
   // tenant
   'tenant.created': { tenantId: string; slug: string; name: string; ownerId: string };
@@ -40,6 +60,15 @@ export interface EventCatalog {
   'tenant.member.added': { tenantId: string; userId: string; role: TenantRole };
   'tenant.member.removed': { tenantId: string; userId: string };
   'tenant.member.role_changed': { tenantId: string; userId: string; from: TenantRole; to: TenantRole };
+  /** The member left by themselves (`leaveTenant`, or erasing their account). */
+  'tenant.member.left': { tenantId: string; userId: string };
+  'tenant.invitation.created': { tenantId: string; invitationId: string; email: string; role: TenantRole; expiresAt: string };
+  /** A new link went out; the old one no longer works, and the invitation is open until `expiresAt`. */
+  'tenant.invitation.resent': { tenantId: string; invitationId: string; email: string; expiresAt: string };
+  'tenant.invitation.accepted': { tenantId: string; invitationId: string; userId: string; role: TenantRole };
+  'tenant.invitation.declined': { tenantId: string; invitationId: string };
+  'tenant.invitation.revoked': { tenantId: string; invitationId: string };
+  'tenant.invitation.expired': { tenantId: string; invitationId: string };
 
   // notification
   'notification.email.send': { emailId: string; template: string; to: string };
@@ -67,7 +96,14 @@ export type EventName = keyof EventCatalog;
 export type EventPayload<N extends EventName> = EventCatalog[N];
 
 export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'locked';
-export type TokenRevocationReason = 'logout' | 'reuse_detected';
+/** Why a session's tokens stopped working (`auth.token.revoked`). */
+export type TokenRevocationReason =
+  | 'logout'
+  | 'reuse_detected'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_deleted'
+  | 'support';
 export type TenantRole = 'OWNER' | 'ADMIN' | 'MEMBER';
 
 /** Every name, at run time. `satisfies` makes a missing or extra name a compile error. */
@@ -75,6 +111,11 @@ const NAMES = {
   'user.registered': true,
   'user.login': true,
   'user.profile.updated': true,
+  'user.email.verified': true,
+  'user.email.verification_requested': true,
+  'user.email.change_requested': true,
+  'user.email.changed': true,
+  'user.deleted': true,
   'auth.login.attempt': true,
   'auth.login.failed': true,
   'auth.account.locked': true,
@@ -83,6 +124,11 @@ const NAMES = {
   'auth.token.revoked': true,
   'auth.token.reuse_detected': true,
   'auth.logout': true,
+  'auth.password.reset_requested': true,
+  'auth.password.reset': true,
+  'auth.password.changed': true,
+  'auth.session.revoked': true,
+  'auth.account.unlocked': true,
   'tenant.created': true,
   'tenant.updated': true,
   'tenant.deleted': true,
@@ -97,6 +143,13 @@ const NAMES = {
   'tenant.member.added': true,
   'tenant.member.removed': true,
   'tenant.member.role_changed': true,
+  'tenant.member.left': true,
+  'tenant.invitation.created': true,
+  'tenant.invitation.resent': true,
+  'tenant.invitation.accepted': true,
+  'tenant.invitation.declined': true,
+  'tenant.invitation.revoked': true,
+  'tenant.invitation.expired': true,
   'notification.email.send': true,
   'notification.email.sent': true,
   'notification.email.failed': true,

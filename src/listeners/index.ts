@@ -1,13 +1,18 @@
 import type { DataSource } from 'typeorm';
+import type { LinkTokens } from '../auth/link-tokens';
+import type { AccountsConfig } from '../config';
 import type { TenantDatabase } from '../db/tenant-database';
 import type { TenantMigrator } from '../db/tenant-migrator';
 import type { AnyListener } from '../events/listener';
+import type { EmailLinks } from '../mail/email-links';
 import type { Mailer } from '../mail/mailer';
+import { LinkTokenStore } from '../services/link-token-store';
 import type { ThrottleRules } from '../services/login-throttle';
 import type { TenantAuditLog } from '../services/tenant-audit-log';
 import { completeTenantOnboarding } from './complete-tenant-onboarding';
 import { configureTenantSettings } from './configure-tenant-settings';
 import { countDailyMetrics } from './count-daily-metrics';
+import { expireInvitation } from './expire-invitation';
 import { markTenantOnboardingFailed } from './mark-tenant-onboarding-failed';
 import { notifyPlatformAdmins } from './notify-platform-admins';
 import { provisionTenantSchema } from './provision-tenant-schema';
@@ -15,6 +20,9 @@ import { purgeTenant } from './purge-tenant';
 import { recordAuditEntry } from './record-audit-entry';
 import { sendAccountLockedEmail } from './send-account-locked-email';
 import { sendEmail } from './send-email';
+import { sendPasswordChangedNotice } from './send-password-changed-notice';
+import { sendPasswordResetEmail } from './send-password-reset-email';
+import { sendVerificationReminder } from './send-verification-reminder';
 import { sendSetupGuide } from './send-setup-guide';
 import { sendWelcomeEmail } from './send-welcome-email';
 import { setupTenantAdmin } from './setup-tenant-admin';
@@ -28,12 +36,21 @@ export interface ListenerDeps {
   tenantAuditLog: TenantAuditLog;
   platformAdminEmails: readonly string[];
   loginThrottle: ThrottleRules;
+  accounts: AccountsConfig;
+  /** Where emailed links point (PUBLIC_URL). */
+  links: EmailLinks;
+  linkTokens: LinkTokens;
 }
 
 /** Every listener Herald runs. Add a new one here (see README, "Events and listeners"). */
 export function createListeners(deps: ListenerDeps): AnyListener[] {
+  const account = { accounts: deps.accounts, links: deps.links, linkTokens: new LinkTokenStore(deps.linkTokens) };
   return [
-    sendWelcomeEmail(),
+    // Accounts: the welcome email carries the verification link; reminders, resets, notices.
+    sendWelcomeEmail(account),
+    sendVerificationReminder(account),
+    sendPasswordResetEmail(account),
+    sendPasswordChangedNotice(account),
     sendEmail(deps),
     recordAuditEntry(deps),
     countDailyMetrics(),
@@ -46,6 +63,7 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
     markTenantOnboardingFailed(),
     notifyPlatformAdmins(deps),
     purgeTenant(deps),
+    expireInvitation(deps),
     // Security monitoring.
     trackFailedLogins({ dataSource: deps.dataSource, rules: deps.loginThrottle }),
     sendAccountLockedEmail(),
@@ -53,10 +71,10 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
 }
 
 /**
- * Each built-in listener's name and the events it is on, for code that records events without
- * running listeners (the CLI) or documents them. Factories touch their dependencies only when a
- * handler runs, so none are needed here.
+ * Each built-in listener's name, the events it is on and its delay, for code that records events
+ * without running listeners (the CLI) or documents them. Factories touch their dependencies only
+ * when a handler runs (but for the lifetimes that set delays), so no others are needed here.
  */
-export function listenerRoutes(): { name: string; on: readonly string[] }[] {
-  return createListeners({} as ListenerDeps).map(({ name, on }) => ({ name, on }));
+export function listenerRoutes(accounts: AccountsConfig): { name: string; on: readonly string[]; delayMs?: number }[] {
+  return createListeners({ accounts } as ListenerDeps).map(({ name, on, delayMs }) => ({ name, on, delayMs }));
 }

@@ -1,4 +1,5 @@
 import { defineListener } from '../events/listener';
+import { anyErased } from '../services/user-rows';
 import type { TenantAuditLog } from '../services/tenant-audit-log';
 
 /**
@@ -14,21 +15,41 @@ export function recordAuditEntry(deps: { tenantAuditLog: TenantAuditLog }) {
       'user.registered',
       'user.login',
       'user.profile.updated',
+      'user.email.verified',
+      'user.email.verification_requested',
+      'user.email.change_requested',
+      'user.email.changed',
+      'user.deleted',
       'auth.token.refreshed',
       'auth.logout',
+      'auth.password.reset',
+      'auth.password.changed',
+      'auth.session.revoked',
+      'auth.account.unlocked',
       'tenant.created',
       'tenant.updated',
       'tenant.deleted',
       'tenant.member.added',
       'tenant.member.removed',
       'tenant.member.role_changed',
+      'tenant.member.left',
       'tenant.onboarding.retried',
+      'tenant.invitation.created',
+      'tenant.invitation.resent',
+      'tenant.invitation.accepted',
+      'tenant.invitation.declined',
+      'tenant.invitation.revoked',
+      'tenant.invitation.expired',
     ],
     async handle(event, ctx) {
-      // The user (or member) the event is about, else its tenant.
-      const subjectId = 'userId' in event.payload ? event.payload.userId : event.payload.tenantId;
+      // The user (or member) the event is about, else the invitation, else its tenant.
+      const payload = event.payload as { userId?: string; invitationId?: string; tenantId?: string };
+      const subjectId = payload.userId ?? payload.invitationId ?? payload.tenantId ?? null;
       await ctx.complete(async (tx) => {
-        const inTenantLog = await deps.tenantAuditLog.write(tx.manager, event, subjectId);
+        // Read before an erasure of its actor or subject, the event may still carry their address.
+        const erased = await anyErased(tx.manager, [event.actorId, subjectId]);
+        const audited = erased ? { ...event, context: { ...event.context, ip: null, userAgent: null } } : event;
+        const inTenantLog = await deps.tenantAuditLog.write(tx.manager, audited, subjectId);
         if (!inTenantLog) {
           await tx.manager.query(
             `INSERT INTO audit_entries (event_id, tenant_id, actor_id, action, subject_id, ip, user_agent, request_id, occurred_at)
@@ -39,8 +60,8 @@ export function recordAuditEntry(deps: { tenantAuditLog: TenantAuditLog }) {
               event.actorId,
               event.name,
               subjectId,
-              event.context.ip,
-              event.context.userAgent,
+              audited.context.ip,
+              audited.context.userAgent,
               event.context.requestId,
               event.occurredAt,
             ],

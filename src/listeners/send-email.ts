@@ -1,15 +1,19 @@
 import type { DataSource } from 'typeorm';
+import { changedRows } from '../db/changed-rows';
 import { EmailMessage } from '../entities';
+import { ERASED } from '../services/erasure/scrub';
 import { UnrecoverableError } from '../errors/domain-errors';
 import { defineListener } from '../events/listener';
+import type { LinkTokens } from '../auth/link-tokens';
 import type { Mailer } from '../mail/mailer';
 
 /**
  * notification.email.send → the message goes to the mail provider; records
  * `notification.email.sent`, or `notification.email.failed` per failed try (then retries).
- * A message already marked sent is not sent again.
+ * A message already marked sent, or cancelled (its recipient erased their account), is not sent.
+ * A link's token is put in here, at send time: the email log keeps a placeholder.
  */
-export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer }) {
+export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer; linkTokens: LinkTokens }) {
   return defineListener({
     name: 'send-email',
     on: ['notification.email.send'],
@@ -20,7 +24,8 @@ export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer }) {
       const repository = deps.dataSource.getRepository(EmailMessage);
       const email = await repository.findOneBy({ id: emailId });
       if (!email) throw new UnrecoverableError(`email ${emailId} is not in the email log`);
-      if (email.status === 'sent') return;
+      if (email.status === 'sent' || email.status === 'cancelled') return;
+      const withLink = (text: string) => (email.linkTokenId ? deps.linkTokens.fill(text, email.linkTokenId) : text);
 
       const attempts = email.attempts + 1;
       let messageId: string;
@@ -29,8 +34,8 @@ export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer }) {
           id: email.id,
           to: email.recipient,
           subject: email.subject,
-          text: email.textBody,
-          html: email.htmlBody,
+          text: withLink(email.textBody),
+          html: withLink(email.htmlBody),
           traceparent: event.context.traceparent,
         }));
       } catch (error) {
@@ -42,14 +47,15 @@ export function sendEmail(deps: { dataSource: DataSource; mailer: Mailer }) {
         throw error;
       }
       await ctx.complete(async (tx) => {
-        await tx.manager.update(EmailMessage, { id: emailId }, {
-          status: 'sent',
-          attempts,
-          providerMessageId: messageId,
-          sentAt: new Date(),
-          lastError: null,
-        });
-        tx.record('notification.email.sent', { emailId, template, to, messageId, attempts });
+        // The recipient as the log has it now: an account erased while this message was on its way
+        // has its address replaced there, and the event must not bring it back.
+        const [sent] = await changedRows<{ recipient: string }>(
+          tx.manager,
+          `UPDATE email_messages SET status = 'sent', attempts = $2, provider_message_id = $3, sent_at = now(), last_error = NULL
+           WHERE id = $1 AND status <> 'cancelled' RETURNING recipient`,
+          [emailId, attempts, messageId],
+        );
+        tx.record('notification.email.sent', { emailId, template, to: sent?.recipient ?? ERASED, messageId, attempts });
       });
     },
   });

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { User } from '../entities';
+import { lockLiveUser } from '../services/user-rows';
 import { defineListener } from '../events/listener';
 import {
   deleteCounter,
@@ -42,6 +43,8 @@ export function trackFailedLogins(deps: { dataSource: DataSource; rules: Throttl
       const at = new Date(event.occurredAt);
       const keys = counterKeys(event.payload.email, event.context.ip);
       await ctx.complete(async (tx) => {
+        // An account erased since (its address is gone from everywhere) is not counted under it again.
+        if (event.payload.userId && !(await lockLiveUser(tx.manager, event.payload.userId))) return;
         const current = await lockCounters(tx.manager, keys);
         const next: Counters = {};
         for (const scope of ['pair', 'ip', 'account'] as const) {

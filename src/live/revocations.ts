@@ -19,7 +19,11 @@ export async function watchRevocations(options: {
         case 'auth.token.revoked':
           closeSession(event.payload.sessionId, `Session ended (${event.payload.reason}); sign in again`);
           break;
+        case 'auth.session.revoked':
+          closeSession(event.payload.sessionId, 'Session ended (revoked); sign in again');
+          break;
         case 'tenant.member.removed':
+        case 'tenant.member.left':
           live.revokeMembership(event.payload.tenantId, event.payload.userId);
           break;
         case 'tenant.member.role_changed':

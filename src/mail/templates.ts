@@ -10,14 +10,6 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function welcomeEmail(data: { name: string }): RenderedEmail {
-  return {
-    subject: 'Welcome to Herald',
-    text: `Hello ${data.name},\n\nyour Herald account is ready. Sign in any time.\n\nThe Herald team\n`,
-    html: `<p>Hello ${escapeHtml(data.name)},</p><p>your Herald account is ready. Sign in any time.</p><p>The Herald team</p>`,
-  };
-}
-
 /** Sent when repeated failed logins locked the account for a while (`auth.account.locked`). */
 export function accountLockedEmail(data: { name: string; failures: number; lockedUntil: Date }): RenderedEmail {
   const until = `${data.lockedUntil.toISOString().slice(0, 16).replace('T', ' ')} UTC`;

@@ -3,7 +3,7 @@ import { escapeHtml, type RenderedEmail } from './templates';
 /** To the owner when onboarding has set the tenant up: what to do first. */
 export function setupGuideEmail(data: { ownerName: string; tenantName: string; slug: string }): RenderedEmail {
   const steps = [
-    'Invite your team: addMember(tenantId, email, role) with the role ADMIN or MEMBER.',
+    'Invite your team: inviteMember(tenantId, email, role) with the role ADMIN or MEMBER; they accept from the email.',
     'Review the default settings (locale, time zone) of your workspace.',
     'Follow what happens live: subscribe to tenantEvents(tenantId) or read auditLog(tenantId).',
   ];
@@ -43,5 +43,31 @@ export function tenantCreatedNoticeEmail(data: {
       `<tr><th align="left">Id</th><td>${escapeHtml(data.tenantId)}</td></tr>` +
       `<tr><th align="left">Owner</th><td>${escapeHtml(owner)}</td></tr></table>` +
       `<p>Its onboarding runs now; follow it with <code>tenant(id) { status onboarding { step status } }</code>.</p>`,
+  };
+}
+
+/**
+ * To an invited address. The tenant's and inviter's names are quoted as plain text and never made
+ * a link (in the HTML they are escaped), so an invitation cannot carry a link of the inviter's choosing.
+ */
+export function invitationEmail(data: {
+  inviterName: string | null;
+  tenantName: string;
+  role: string;
+  acceptUrl: string;
+  expiresAt: Date;
+}): RenderedEmail {
+  const who = data.inviterName ? `${data.inviterName} invited you` : 'You are invited';
+  const until = `${data.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const lead = `${who} to join the workspace “${data.tenantName}” on Herald as ${data.role}.`;
+  const how = 'Open the link to accept or decline. If you have no Herald account yet, create one with this email address, confirm it, and open the link again.';
+  const after = `The invitation is open until ${until}. If you did not expect it, ignore this email.`;
+  return {
+    subject: `You are invited to join “${data.tenantName}” on Herald`,
+    text: `Hello,\n\n${lead}\n\n${how}\n\nAccept or decline:\n${data.acceptUrl}\n\n${after}\n\nThe Herald team\n`,
+    html:
+      `<p>Hello,</p><p>${escapeHtml(lead)}</p><p>${escapeHtml(how)}</p>` +
+      `<p><a href="${escapeHtml(data.acceptUrl)}">Accept or decline the invitation</a></p>` +
+      `<p>${escapeHtml(after)}</p><p>The Herald team</p>`,
   };
 }

@@ -3,6 +3,7 @@ import { EventStore1764230400001 } from './1764230400001-event-store';
 import { EventStreams1764230400002 } from './1764230400002-event-streams';
 import { Tenants1764230400100 } from './1764230400100-tenants';
 import { LoginFailureCounters1764316800000 } from './1764316800000-login-failure-counters';
+import { TrustedAccounts1764400000000 } from './1764400000000-trusted-accounts';
 
 /** Landlord migrations, in order. Listed explicitly so the build needs no glob. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   EventStreams1764230400002,
   Tenants1764230400100,
   LoginFailureCounters1764316800000,
+  TrustedAccounts1764400000000,
 ];

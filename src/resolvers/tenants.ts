@@ -21,7 +21,7 @@ export const tenantResolvers: Resolvers = {
     // Only live tenants reach the API, and they have a name (tombstones lose it).
     name: (tenant) => tenant.name ?? '',
     onboarding: (tenant, _, ctx) => onboardingOf(tenant, ctx.viewer?.isPlatformAdmin ?? false),
-    members: (tenant, _, ctx) => ctx.services.memberships.list(tenant.id),
+    members: (tenant, _, ctx) => ctx.services.memberships.list(ctx, tenant.id),
   },
   AuditEntry: {
     actor: (entry, _, ctx) => (entry.actorId ? ctx.services.auth.userById(entry.actorId) : null),

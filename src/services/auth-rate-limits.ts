@@ -5,7 +5,7 @@ import { RateLimitedError } from '../errors/domain-errors';
 import type { Logger } from '../logger';
 
 /** The mutations that are rate limited. */
-export type AuthOperation = 'register' | 'login' | 'refreshToken';
+export type AuthOperation = 'register' | 'login' | 'refreshToken' | 'requestPasswordReset' | 'resetPassword' | 'verifyEmail';
 
 export interface AuthRateLimitOptions {
   /** register + login + refreshToken together, per client IP per minute. */
@@ -40,22 +40,8 @@ export class AuthRateLimits {
   constructor(options: AuthRateLimitOptions) {
     this.logger = options.logger;
     this.kind = options.redis ? 'redis' : 'memory';
-    const limiter = (name: string, points: number): RateLimiterAbstract => {
-      const keyPrefix = `${options.prefix}rate-limit:${name}`;
-      const memory = new RateLimiterMemory({ points, duration: 60, keyPrefix });
-      if (!options.redis) return memory;
-      return new RateLimiterRedis({
-        storeClient: options.redis,
-        points,
-        duration: 60,
-        keyPrefix,
-        // Straight to the insurance limiter while the connection is down, instead of a timeout.
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: memory,
-      });
-    };
-    this.perIp = limiter('auth-ip', options.perIpPerMinute);
-    this.perAccount = limiter('auth-account', options.perAccountPerMinute);
+    this.perIp = createLimiter(options, 'auth-ip', options.perIpPerMinute, 60);
+    this.perAccount = createLimiter(options, 'auth-account', options.perAccountPerMinute, 60);
   }
 
   /** Charges one auth mutation to the client IP. */
@@ -68,19 +54,60 @@ export class AuthRateLimits {
    * count, so a flood of logins naming an account does not stop its owner's token refreshes.
    */
   chargeAccount(operation: AuthOperation, account: string): Promise<void> {
-    // Hashed: the Redis keys need not carry email addresses.
-    const key = `${operation}:${createHash('sha256').update(account).digest('base64url')}`;
-    return this.charge(this.perAccount, key, operation);
+    return this.charge(this.perAccount, accountKey(operation, account), operation);
   }
 
-  private async charge(limiter: RateLimiterAbstract, key: string, operation: AuthOperation): Promise<void> {
-    try {
-      await limiter.consume(key);
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        throw new RateLimitedError(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-      }
-      this.logger.warn({ err: rejection, operation }, 'rate limiter failed; letting the request through');
-    }
+  private charge(limiter: RateLimiterAbstract, key: string, operation: AuthOperation): Promise<void> {
+    return chargeLimiter(limiter, key, this.logger, { operation });
   }
+}
+
+/**
+ * A limiter of `points` per `durationSeconds` under `<prefix>rate-limit:<name>`: in Redis when there
+ * is a connection (shared by every instance), with an in-memory insurance limiter of the same limits
+ * that counts per instance while Redis is down; in memory otherwise.
+ */
+export function createLimiter(
+  options: Pick<AuthRateLimitOptions, 'redis' | 'prefix'>,
+  name: string,
+  points: number,
+  durationSeconds: number,
+): RateLimiterAbstract {
+  const keyPrefix = `${options.prefix}rate-limit:${name}`;
+  const memory = new RateLimiterMemory({ points, duration: durationSeconds, keyPrefix });
+  if (!options.redis) return memory;
+  return new RateLimiterRedis({
+    storeClient: options.redis,
+    points,
+    duration: durationSeconds,
+    keyPrefix,
+    // Straight to the insurance limiter while the connection is down, instead of a timeout.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: memory,
+  });
+}
+
+/**
+ * Charges one point to `key`: RATE_LIMITED with `retryAfter` seconds when spent. Any other failure
+ * of the limiter lets the request through (fail open) with a warning.
+ */
+export async function chargeLimiter(
+  limiter: RateLimiterAbstract,
+  key: string,
+  logger: Logger,
+  logContext: Record<string, unknown>,
+): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) {
+      throw new RateLimitedError(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+    }
+    logger.warn({ err: rejection, ...logContext }, 'rate limiter failed; letting the request through');
+  }
+}
+
+/** A key for a limiter that does not carry the address itself (Redis keys need not hold emails). */
+export function accountKey(kind: string, account: string): string {
+  return `${kind}:${createHash('sha256').update(account).digest('base64url')}`;
 }

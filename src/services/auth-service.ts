@@ -1,17 +1,23 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { AccessTokens } from '../auth/access-tokens';
-import type { PasswordHasher } from '../auth/password-hasher';
-import { hashRefreshToken, newRefreshToken } from '../auth/refresh-tokens';
+import { newPassword, normalisePassword } from '../auth/password-policy';
+import { hashRefreshToken } from '../auth/refresh-tokens';
 import { RefreshToken, Session, User } from '../entities';
-import { ConflictError, RateLimitedError, UnauthenticatedError } from '../errors/domain-errors';
+import { isUniqueViolation } from '../db/postgres-errors';
+import { ConflictError, UnauthenticatedError } from '../errors/domain-errors';
 import type { Transactions, Tx } from '../events/transactions';
+import type { Logger } from '../logger';
 import type { AuthRateLimits } from './auth-rate-limits';
 import { signedIn } from './access';
 import * as rules from './input-rules';
-import { readCounters } from './login-failure-counters';
-import { counterKeys, decide, type ThrottleRules } from './login-throttle';
+import type { PasswordCheck } from './password-check';
+import type { PlatformAdmins } from './platform-admins';
 import { eventContextOf, type RequestContext, type Viewer } from './request-context';
+import { endSessions } from './session-ends';
+import type { AuthResult, TokenIssuer } from './token-issuer';
+
+export type { AuthResult } from './token-issuer';
 
 /** A rotated refresh token used again within this window is tolerated (two tabs refreshing at once). */
 export const REUSE_GRACE_SECONDS = 10;
@@ -19,50 +25,45 @@ export const REUSE_GRACE_SECONDS = 10;
 const BAD_CREDENTIALS = 'Email or password is incorrect.';
 const BAD_REFRESH = 'This refresh token is no longer valid; sign in again.';
 
-export interface AuthResult {
-  accessToken: string;
-  refreshToken: string;
-  /** Access token lifetime, seconds. */
-  expiresIn: number;
-  user: User;
-}
-
-/** Registration, login, token refresh and logout. Every outcome records its events. */
+/** Registration, sign-in, token refresh and sign-out. Every outcome records its events. */
 export class AuthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
-    private readonly passwords: PasswordHasher,
+    private readonly passwordCheck: PasswordCheck,
     private readonly accessTokens: AccessTokens,
+    private readonly issuer: TokenIssuer,
     private readonly rateLimits: AuthRateLimits,
-    private readonly settings: {
-      refreshTokenTtl: number;
-      platformAdminEmails: readonly string[];
-      loginThrottle: ThrottleRules;
-    },
+    private readonly platformAdmins: PlatformAdmins,
+    private readonly logger: Logger,
   ) {}
 
+  /** Creates an account and signs it in; `user.registered` sends the welcome email with its verification link. */
   async register(ctx: RequestContext, input: { email: string; password: string; name: string }): Promise<AuthResult> {
     await this.rateLimits.chargeIp('register', ctx.ip);
     const email = rules.email('email', input.email);
     await this.rateLimits.chargeAccount('register', email);
-    const password = rules.password('password', input.password);
+    const password = newPassword('password', input.password);
     const name = rules.displayName('name', input.name);
-    const passwordHash = await this.passwords.hash(password);
+    const passwordHash = await this.passwordCheck.hasher.hash(password);
 
     try {
-      return await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
+      const result = await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
         const user = tx.manager.create(User, {
           id: uuidv7(),
           email,
           name,
           passwordHash,
-          isPlatformAdmin: this.settings.platformAdminEmails.includes(email),
+          adminGranted: false,
+          emailVerifiedAt: null,
+          deletedAt: null,
         });
         await tx.manager.insert(User, user);
         tx.record('user.registered', { userId: user.id, email, name }, { actorId: user.id });
-        return this.openSession(ctx, tx, user);
+        return this.issuer.openSession(ctx, tx, user);
       });
+      this.noteUnverifiedAdmin(result.user);
+      return result;
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new ConflictError('An account with this email exists already; sign in instead.', 'email');
@@ -73,60 +74,47 @@ export class AuthService {
 
   /**
    * Signs in. While the failed-login counters throttle this account, IP or pair, the password is
-   * not even checked: the answer is RATE_LIMITED and `auth.login.failed` says `locked`.
+   * not even checked: the answer is RATE_LIMITED and `auth.login.failed` says `locked`. A password
+   * typed in another Unicode form than its hash was made from still matches (see PasswordHasher.check),
+   * and the hash is then replaced by one of the normalised form.
    */
   async login(ctx: RequestContext, input: { email: string; password: string }): Promise<AuthResult> {
     await this.rateLimits.chargeIp('login', ctx.ip);
     const email = rules.email('email', input.email);
     await this.rateLimits.chargeAccount('login', email);
+    const typed = rules.typedPassword('password', input.password);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
-    const origin = { actorId: user?.id ?? null, context: eventContextOf(ctx) };
+    await this.passwordCheck.gate(ctx, email, user?.id ?? null, { signIn: true });
 
-    const { counters, now } = await readCounters(this.dataSource, counterKeys(email, ctx.ip));
-    const throttle = decide(counters, now, this.settings.loginThrottle);
-    if (!throttle.allowed) {
-      await this.transactions.run(origin, async (tx) => {
-        tx.record('auth.login.attempt', { userId: user?.id ?? null, email });
-        tx.record('auth.login.failed', { userId: user?.id ?? null, email, reason: 'locked' });
-      });
-      throw new RateLimitedError(throttle.retryAfterSeconds);
-    }
+    // An unknown email costs the same verification work, so timing does not tell accounts apart.
+    const { valid, rehash } = await this.passwordCheck.check(user, typed);
+    const newHash = user && valid && rehash ? await this.passwordCheck.hasher.hash(normalisePassword(typed)) : null;
 
-    // An unknown email costs one scrypt verification too, so timing does not tell accounts apart.
-    const valid = user
-      ? await this.passwords.verify(input.password, user.passwordHash)
-      : await this.passwords.verifyDecoy(input.password);
-
-    const result = await this.transactions.run(origin, async (tx) => {
+    const result = await this.transactions.run({ actorId: user?.id ?? null, context: eventContextOf(ctx) }, async (tx) => {
       tx.record('auth.login.attempt', { userId: user?.id ?? null, email });
       if (!user || !valid) {
-        tx.record('auth.login.failed', {
-          userId: user?.id ?? null,
-          email,
-          reason: user ? 'wrong_password' : 'unknown_email',
-        });
+        tx.record('auth.login.failed', { userId: user?.id ?? null, email, reason: user ? 'wrong_password' : 'unknown_email' });
         return null;
       }
-      if (!user.isPlatformAdmin && this.settings.platformAdminEmails.includes(email)) {
-        user.isPlatformAdmin = true;
-        await tx.manager.update(User, { id: user.id }, { isPlatformAdmin: true });
-      }
-      return this.openSession(ctx, tx, user);
+      if (newHash) await tx.manager.update(User, { id: user.id }, { passwordHash: newHash });
+      return this.issuer.openSession(ctx, tx, user);
     });
     if (!result) throw new UnauthenticatedError(BAD_CREDENTIALS);
+    this.noteUnverifiedAdmin(result.user);
     return result;
   }
 
   /**
-   * Exchanges a refresh token for a new pair, rotating it. A token rotated more than
-   * REUSE_GRACE_SECONDS ago that comes back was stolen or leaked: the whole session is revoked.
+   * Exchanges a refresh token for a new pair, rotating it. The same token presented again within
+   * REUSE_GRACE_SECONDS (two tabs at once) gets the same successor; later, it was stolen or leaked:
+   * the whole session is revoked.
    */
   async refresh(ctx: RequestContext, token: string): Promise<AuthResult> {
     await this.rateLimits.chargeIp('refreshToken', ctx.ip);
-    const tokenHash = hashRefreshToken(rules.token('token', token));
+    const raw = rules.token('token', token);
     const origin = { actorId: null, context: eventContextOf(ctx) };
     const result = await this.transactions.run(origin, async (tx) => {
-      const found = await this.findLiveToken(tx.manager, tokenHash);
+      const found = await this.findLiveToken(tx.manager, hashRefreshToken(raw));
       if (!found) return null;
       const { refreshToken, session, user } = found;
       // Throwing here rolls back before anything is written.
@@ -144,17 +132,14 @@ export class AuthService {
           );
           return 'reuse' as const;
         }
-      } else {
-        await tx.manager.update(RefreshToken, { id: refreshToken.id }, { rotatedAt: new Date() });
+        tx.record('auth.token.refreshed', { userId: user.id, sessionId: session.id, withinGraceWindow: true }, actor);
+        return this.issuer.sameSuccessor(tx.manager, session, user, raw);
       }
-      tx.record(
-        'auth.token.refreshed',
-        { userId: user.id, sessionId: session.id, withinGraceWindow: refreshToken.rotatedAt !== null },
-        actor,
-      );
-      return this.issueTokens(tx.manager, session, user);
+      tx.record('auth.token.refreshed', { userId: user.id, sessionId: session.id, withinGraceWindow: false }, actor);
+      return this.issuer.rotate(tx.manager, session, user, refreshToken, raw);
     });
     if (result === null || result === 'reuse') throw new UnauthenticatedError(BAD_REFRESH);
+    this.noteUnverifiedAdmin(result.user);
     return result;
   }
 
@@ -175,16 +160,12 @@ export class AuthService {
   async logoutEverywhere(ctx: RequestContext): Promise<number> {
     const viewer = signedIn(ctx);
     return this.transactions.run({ actorId: viewer.userId, context: eventContextOf(ctx) }, async (tx) => {
-      const sessions = await tx.manager
-        .createQueryBuilder(Session, 's')
-        .setLock('pessimistic_write')
-        .where('s.user_id = :userId AND s.revoked_at IS NULL AND s.expires_at > now()', { userId: viewer.userId })
-        .getMany();
-      for (const session of sessions) {
-        await this.revokeSession(tx, session, 'logout');
-        tx.record('auth.logout', { userId: viewer.userId, sessionId: session.id });
-      }
-      return sessions.length;
+      const sessions: { id: string }[] = await tx.manager.query(
+        `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() FOR UPDATE`,
+        [viewer.userId],
+      );
+      for (const session of sessions) tx.record('auth.logout', { userId: viewer.userId, sessionId: session.id });
+      return endSessions(tx, viewer.userId, 'logout');
     });
   }
 
@@ -192,17 +173,23 @@ export class AuthService {
   async viewerFromAccessToken(token: string): Promise<Viewer | null> {
     const claims = this.accessTokens.verify(token);
     if (!claims) return null;
-    const rows: { email: string; is_platform_admin: boolean }[] = await this.dataSource.query(
-      `SELECT u.email, u.is_platform_admin FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+    const rows: { email: string; is_platform_admin: boolean; email_verified_at: Date | null }[] = await this.dataSource.query(
+      `SELECT u.email, u.is_platform_admin, u.email_verified_at FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL`,
       [claims.sessionId, claims.userId],
     );
     if (rows.length === 0) return null;
+    const [row] = rows;
     return {
       userId: claims.userId,
       sessionId: claims.sessionId,
-      email: rows[0].email,
-      isPlatformAdmin: rows[0].is_platform_admin,
+      email: row.email,
+      emailVerified: row.email_verified_at !== null,
+      isPlatformAdmin: this.platformAdmins.isAdmin({
+        email: row.email,
+        emailVerifiedAt: row.email_verified_at,
+        adminGranted: row.is_platform_admin,
+      }),
       tokenExpiresAt: claims.expiresAt,
     };
   }
@@ -211,37 +198,14 @@ export class AuthService {
     return this.dataSource.getRepository(User).findOneBy({ id });
   }
 
-  private async openSession(ctx: RequestContext, tx: Tx, user: User): Promise<AuthResult> {
-    const session = tx.manager.create(Session, {
-      id: uuidv7(),
-      userId: user.id,
-      expiresAt: new Date(Date.now() + this.settings.refreshTokenTtl * 1000),
-      revokedAt: null,
-      revokedReason: null,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent?.slice(0, 512) ?? null,
-    });
-    await tx.manager.insert(Session, session);
-    const actor = { actorId: user.id };
-    tx.record('user.login', { userId: user.id, sessionId: session.id }, actor);
-    tx.record('auth.token.created', { userId: user.id, sessionId: session.id }, actor);
-    return this.issueTokens(tx.manager, session, user);
-  }
-
-  private async issueTokens(manager: EntityManager, session: Session, user: User): Promise<AuthResult> {
-    const refreshToken = newRefreshToken();
-    await manager.insert(RefreshToken, {
-      id: uuidv7(),
-      sessionId: session.id,
-      tokenHash: hashRefreshToken(refreshToken),
-      rotatedAt: null,
-    });
-    return {
-      accessToken: this.accessTokens.issue(user.id, session.id),
-      refreshToken,
-      expiresIn: this.accessTokens.ttlSeconds,
-      user,
-    };
+  /** Says in the logs why a listed admin address is not an admin yet (the id, never the address). */
+  private noteUnverifiedAdmin(user: User): void {
+    if (this.platformAdmins.awaitsVerification(user)) {
+      this.logger.warn(
+        { userId: user.id },
+        'this account has a PLATFORM_ADMIN_EMAILS address but has not verified it: it is not a platform admin until it does',
+      );
+    }
   }
 
   /** The token, its live session (row-locked: refreshes of one session run one at a time) and user. */
@@ -269,8 +233,4 @@ export class AuthService {
     await tx.manager.update(Session, { id: session.id }, { revokedAt: new Date(), revokedReason: reason });
     tx.record('auth.token.revoked', { userId: session.userId, sessionId: session.id, reason }, { actorId });
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
 }

@@ -19,11 +19,9 @@ describe('input rules', () => {
     }
   });
 
-  it('bounds passwords by characters, not bytes', () => {
-    expect(rules.password('password', '12345678')).toBe('12345678');
-    expect(rules.password('password', '🔑'.repeat(8))).toBe('🔑'.repeat(8));
-    expect(fieldOf(() => rules.password('password', '1234567'))).toBe('password');
-    expect(fieldOf(() => rules.password('password', 'x'.repeat(129)))).toBe('password');
+  it('NFKC-normalises emails, so a full-width look-alike is the same address', () => {
+    expect(rules.email('email', 'ａｄａ@ｅｘａｍｐｌｅ.com')).toBe('ada@example.com');
+    expect(rules.email('email', 'ADA@EXAMPLE.COM')).toBe(rules.email('email', 'ＡＤＡ@example.com'));
   });
 
   it('trims names and refuses empty, long or control-character ones', () => {

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CounterScope, Counters, FailureCounter } from './login-throttle';
+import { changedRows } from '../db/changed-rows';
 
 /**
  * The queries on `login_failure_counters`. The login check reads; only the `track-failed-logins`
@@ -103,4 +104,18 @@ function countersOf(rows: CounterRow[]): Counters {
     counters[row.scope] = counter;
   }
   return counters;
+}
+
+/**
+ * Lifts the lock and forgets the failures of an account, from every address (a password reset
+ * proves the owner; a platform admin's support tool). Returns whether there was a lock in force.
+ */
+export async function clearAccountLock(manager: EntityManager, email: string): Promise<boolean> {
+  const cleared: { locked: boolean }[] = await changedRows(manager, 
+    `DELETE FROM login_failure_counters
+     WHERE (scope = 'account' AND key = $1) OR (scope = 'pair' AND left(key, length($1) + 1) = $1 || '|')
+     RETURNING coalesce(locked_until > now(), false) AS locked`,
+    [email],
+  );
+  return cleared.some((row) => row.locked);
 }

@@ -7,7 +7,7 @@ import type { Transactions } from '../events/transactions';
 import { signedIn } from './access';
 import * as rules from './input-rules';
 import { eventContextOf, type RequestContext } from './request-context';
-import { OWNER_OR_ADMIN, type TenantAccess, type TenantGrant } from './tenant-access';
+import { ANY_MEMBER, OWNER_OR_ADMIN, PLATFORM_ADMINS_ONLY, type TenantAccess, type TenantGrant } from './tenant-access';
 import * as tenantRules from './tenant-rules';
 
 /** A member as the API shows it. */
@@ -33,8 +33,12 @@ export class MembershipService {
     private readonly access: TenantAccess,
   ) {}
 
-  /** The members of a tenant the caller has already been granted, oldest first. */
-  async list(tenantId: string): Promise<MemberView[]> {
+  /**
+   * The members of a tenant, oldest first, for its members and platform admins. (A tenant reaches
+   * others too, as the tenant of their invitation: they see its name, not who is in it.)
+   */
+  async list(ctx: RequestContext, tenantId: string): Promise<MemberView[]> {
+    await this.access.require(ctx, { id: tenantId }, ANY_MEMBER);
     const memberships = await this.dataSource.getRepository(Membership).find({
       where: { tenantId },
       order: { createdAt: 'ASC', userId: 'ASC' },
@@ -44,13 +48,16 @@ export class MembershipService {
     return memberships.map((m) => ({ user: byId.get(m.userId)!, role: m.role, createdAt: m.createdAt }));
   }
 
-  /** Gives the account with `email` a role in the tenant; records `tenant.member.added`. */
+  /**
+   * Support (platform admins): gives the account with `email` a role in the tenant without an
+   * invitation; records `tenant.member.added` (audited). Everyone else invites (InvitationService):
+   * no consent, no membership.
+   */
   async add(ctx: RequestContext, tenantId: string, input: { email: string; role: string }): Promise<MemberView> {
     const email = rules.email('email', input.email);
     const role = tenantRules.role('role', input.role);
     return this.transactions.run(this.origin(ctx, tenantId), async (tx) => {
-      const grant = await this.access.require(ctx, { id: tenantId }, OWNER_OR_ADMIN, { manager: tx.manager, lock: true });
-      if (role === 'OWNER') this.requireOwnerPowers(ctx, grant, 'Only owners may grant the OWNER role.');
+      await this.access.require(ctx, { id: tenantId }, PLATFORM_ADMINS_ONLY, { manager: tx.manager, lock: true });
       const user = await tx.manager.findOneBy(User, { email });
       if (!user) throw new BadUserInputError('email', 'No account has this email; ask them to register first.');
       if (await tx.manager.findOneBy(Membership, { tenantId, userId: user.id })) {
@@ -96,6 +103,20 @@ export class MembershipService {
     });
   }
 
+  /** Leaves a tenant (any member but its last OWNER); records `tenant.member.left`. */
+  async leave(ctx: RequestContext, tenantId: string): Promise<boolean> {
+    const viewer = signedIn(ctx);
+    return this.transactions.run(this.origin(ctx, tenantId), async (tx) => {
+      await this.access.require(ctx, { id: tenantId }, ANY_MEMBER, { manager: tx.manager, lock: true });
+      const member = await tx.manager.findOneBy(Membership, { tenantId, userId: viewer.userId });
+      if (!member) throw new NotFoundError('You are not a member of this tenant.');
+      if (member.role === 'OWNER') await this.requireAnotherOwner(tx.manager, tenantId, 'tenantId');
+      await tx.manager.delete(Membership, { tenantId, userId: viewer.userId });
+      tx.record('tenant.member.left', { tenantId, userId: viewer.userId });
+      return true;
+    });
+  }
+
   private async findMember(manager: EntityManager, tenantId: string, userId: string): Promise<Membership> {
     const member = isUuid(userId) ? await manager.findOneBy(Membership, { tenantId, userId }) : null;
     if (!member) throw new NotFoundError(NO_SUCH_MEMBER);
@@ -107,9 +128,9 @@ export class MembershipService {
   }
 
   /** Call under the tenant row lock: the count cannot change before the commit. */
-  private async requireAnotherOwner(manager: EntityManager, tenantId: string): Promise<void> {
+  private async requireAnotherOwner(manager: EntityManager, tenantId: string, field = 'userId'): Promise<void> {
     const owners = await manager.countBy(Membership, { tenantId, role: 'OWNER' });
-    if (owners <= 1) throw new ConflictError(LAST_OWNER, 'userId');
+    if (owners <= 1) throw new ConflictError(LAST_OWNER, field);
   }
 
   private origin(ctx: RequestContext, tenantId: string) {

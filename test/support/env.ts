@@ -5,3 +5,4 @@
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+export const SECRET_KEY = 'a1'.repeat(32);

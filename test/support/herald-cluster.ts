@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from './database';
-import { JWT_SECRET, REDIS_URL } from './env';
+import { JWT_SECRET, REDIS_URL, SECRET_KEY } from './env';
 import { gql, type GraphQLResponse } from './graphql-client';
 import { killServerProcesses, startServerProcess, type LogLine, type ServerProcess } from './server-process';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from './smtp-sink';
@@ -58,6 +58,7 @@ export async function startHeraldCluster(
     REDIS_PREFIX: `herald-test-${randomBytes(4).toString('hex')}:`,
     SMTP_URL: smtp.url,
     JWT_SECRET,
+    SECRET_KEY,
     LOG_LEVEL: 'debug',
     PASSWORD_HASH_COST: 'low',
     ...options.env,

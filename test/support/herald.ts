@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { Herald, type HeraldOptions } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './database';
-import { JWT_SECRET, REDIS_URL } from './env';
+import { JWT_SECRET, REDIS_URL, SECRET_KEY } from './env';
 import { gql, type GraphQLResponse } from './graphql-client';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
@@ -44,6 +44,7 @@ export async function startTestHerald(
     REDIS_PREFIX: prefix,
     SMTP_URL: smtp.url,
     JWT_SECRET,
+    SECRET_KEY,
     LOG_LEVEL: 'debug',
     PASSWORD_HASH_COST: 'low',
     SHUTDOWN_TIMEOUT_MS: '5000',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { REGISTER } from './graphql-client';
 import { uniqueEmail, type TestHerald } from './herald';
+import { inbox, tokenIn, waitForLinkToken } from './mailbox';
 import { waitFor } from './wait';
 
 export const TENANT_FIELDS = `id slug name status createdAt updatedAt
@@ -18,6 +19,14 @@ export const RETRY_ONBOARDING = `mutation Retry($id: ID!) { retryTenantOnboardin
 export const ADD_MEMBER = `mutation AddMember($tenantId: ID!, $email: String!, $role: Role!) {
   addMember(tenantId: $tenantId, email: $email, role: $role) { role user { id email } }
 }`;
+export const INVITE_MEMBER = `mutation InviteMember($tenantId: ID!, $email: String!, $role: Role!) {
+  inviteMember(tenantId: $tenantId, email: $email, role: $role) { id email role status expiresAt createdAt tenant { id name } invitedBy { id } }
+}`;
+export const ACCEPT_INVITATION = `mutation Accept($token: String!) { acceptInvitation(token: $token) { role user { id email } } }`;
+export const DECLINE_INVITATION = `mutation Decline($token: String!) { declineInvitation(token: $token) }`;
+export const RESEND_INVITATION = `mutation Resend($id: ID!) { resendInvitation(id: $id) { id status expiresAt } }`;
+export const REVOKE_INVITATION = `mutation Revoke($id: ID!) { revokeInvitation(id: $id) { id status } }`;
+export const LEAVE_TENANT = `mutation Leave($tenantId: ID!) { leaveTenant(tenantId: $tenantId) }`;
 export const REMOVE_MEMBER = `mutation RemoveMember($tenantId: ID!, $userId: ID!) { removeMember(tenantId: $tenantId, userId: $userId) }`;
 export const CHANGE_ROLE = `mutation ChangeRole($tenantId: ID!, $userId: ID!, $role: Role!) {
   changeMemberRole(tenantId: $tenantId, userId: $userId, role: $role) { role user { id } }
@@ -33,14 +42,33 @@ export interface Account {
   token: string;
   userId: string;
   email: string;
+  /** Set once its email was verified through the link (signUp with `verified`, or `join`). */
+  verified?: boolean;
 }
 
-/** Registers an account (with `email` when given: PLATFORM_ADMIN_EMAILS names admins). */
-export async function signUp(t: TestHerald, email = uniqueEmail()): Promise<Account> {
+/**
+ * Registers an account (with `email` when given). With `verified`, it then opens the link of its
+ * welcome email, as its owner would: a PLATFORM_ADMIN_EMAILS address is an admin only once verified.
+ */
+export async function signUp(t: TestHerald, email = uniqueEmail(), options: { verified?: boolean } = {}): Promise<Account> {
   const response = await t.gql(REGISTER, { input: { email, password: 'correct horse battery', name: 'Tess Tenant' } });
   if (response.errors) throw new Error(`register failed: ${JSON.stringify(response.errors)}`);
   const auth = response.data!.register;
-  return { token: auth.accessToken, userId: auth.user.id, email };
+  const account: Account = { token: auth.accessToken, userId: auth.user.id, email };
+  if (options.verified) {
+    await verifyEmail(t, account.email);
+    account.verified = true;
+  }
+  return account;
+}
+
+export const VERIFY_EMAIL = `mutation VerifyEmail($token: String!) { verifyEmail(token: $token) { id email emailVerified isPlatformAdmin } }`;
+
+/** Opens the verification link of the newest welcome email to `email` (waiting for it). */
+export async function verifyEmail(t: Pick<TestHerald, 'smtp' | 'gql'>, email: string): Promise<void> {
+  const token = await waitForLinkToken(t.smtp, email, '/console/verify-email');
+  const response = await t.gql(VERIFY_EMAIL, { token });
+  if (response.errors) throw new Error(`verifyEmail failed: ${JSON.stringify(response.errors)}`);
 }
 
 /** A slug no other test uses. */
@@ -86,4 +114,22 @@ export async function tenantSchemas(t: TestHerald, tenantId: string): Promise<st
     [`tenant_${tenantId.replace(/-/g, '')}`],
   );
   return rows.map((row) => row.schema_name);
+}
+
+/**
+ * Makes `account` a member of the tenant with `role` the way people join: `inviter` invites its
+ * address, and the account (its email verified first, through its welcome email, if not yet)
+ * accepts with the token read from the invitation email.
+ */
+export async function join(t: TestHerald, inviter: Account, tenantId: string, account: Account, role: string): Promise<void> {
+  if (!account.verified) {
+    await verifyEmail(t, account.email);
+    account.verified = true;
+  }
+  const before = (await inbox(t.smtp, account.email)).filter((mail) => tokenIn(mail.text, '/console/invitations/accept')).length;
+  const invited = await t.gql(INVITE_MEMBER, { tenantId, email: account.email, role }, inviter.token);
+  if (invited.errors) throw new Error(`inviteMember failed: ${JSON.stringify(invited.errors)}`);
+  const token = await waitForLinkToken(t.smtp, account.email, '/console/invitations/accept', before + 1);
+  const accepted = await t.gql(ACCEPT_INVITATION, { token }, account.token);
+  if (accepted.errors) throw new Error(`acceptInvitation failed: ${JSON.stringify(accepted.errors)}`);
 }

@@ -5,6 +5,10 @@ import { startTestHerald, uniqueEmail, type TestHerald } from '../support/herald
 import {
   ADD_MEMBER,
   AUDIT_LOG,
+  INVITE_MEMBER,
+  LEAVE_TENANT,
+  RESEND_INVITATION,
+  REVOKE_INVITATION,
   CHANGE_ROLE,
   DELETE_TENANT,
   REMOVE_MEMBER,
@@ -14,6 +18,7 @@ import {
   UPDATE_TENANT,
   createActiveTenant,
   createTenant,
+  join,
   signUp,
   uniqueSlug,
   type Account,
@@ -41,7 +46,7 @@ let shared: { id: string; slug: string };
 beforeAll(async () => {
   t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: ADMIN_EMAIL });
   for (const actor of ['owner', 'admin', 'member', 'outsider'] as const) accounts[actor] = await signUp(t);
-  accounts.platformAdmin = await signUp(t, ADMIN_EMAIL);
+  accounts.platformAdmin = await signUp(t, ADMIN_EMAIL, { verified: true });
   await createTenant(t, accounts.outsider); // the outsider belongs to a tenant, just not to ours
   shared = await tenantWithRoles();
   // Security events about members reach their tenant from the moment they are members: one each.
@@ -55,7 +60,7 @@ afterAll(() => t.stop());
 async function tenantWithRoles(): Promise<{ id: string; slug: string }> {
   const tenant = await createActiveTenant(t, accounts.owner, uniqueSlug('matrix'));
   for (const [actor, role] of [['admin', 'ADMIN'], ['member', 'MEMBER']] as const) {
-    await must(t.gql(ADD_MEMBER, { tenantId: tenant.id, email: accounts[actor].email, role }, accounts.owner.token));
+    await join(t, accounts.owner, tenant.id, accounts[actor], role);
   }
   return tenant;
 }
@@ -63,8 +68,14 @@ async function tenantWithRoles(): Promise<{ id: string; slug: string }> {
 /** A fresh account made MEMBER of the shared tenant, for operations that change or remove it. */
 async function scratchMember(): Promise<Account> {
   const account = await signUp(t);
-  await must(t.gql(ADD_MEMBER, { tenantId: shared.id, email: account.email, role: 'MEMBER' }, accounts.owner.token));
+  await join(t, accounts.owner, shared.id, account, 'MEMBER');
   return account;
+}
+
+/** A PENDING invitation of the shared tenant, to an address nobody has. */
+async function pendingInvitation(): Promise<string> {
+  const invited = await must(t.gql(INVITE_MEMBER, { tenantId: shared.id, email: uniqueEmail('invitee'), role: 'MEMBER' }, accounts.owner.token));
+  return invited.data!.inviteMember.id;
 }
 
 async function must(response: Promise<GraphQLResponse>): Promise<GraphQLResponse> {
@@ -99,6 +110,10 @@ const MANAGE: Expected = { ...READ, member: 'FORBIDDEN' };
 const OWN: Expected = { ...MANAGE, admin: 'FORBIDDEN' };
 // Platform admins only; the shared tenant is ACTIVE, so there is nothing to retry.
 const PLATFORM: Expected = { ...OWN, owner: 'FORBIDDEN', platformAdmin: 'CONFLICT' };
+/** Platform admins' support tools, which succeed. */
+const SUPPORT: Expected = { ...PLATFORM, platformAdmin: 'ok' };
+/** Leaving: every member but the last owner; a platform admin who is not a member has nothing to leave. */
+const LEAVE: Expected = { ...READ, owner: 'CONFLICT', platformAdmin: 'NOT_FOUND' };
 /** Over WebSocket, no token means no connection: the socket closes with 4403 before any operation. */
 const LIVE = (expected: Expected): Expected => ({ ...expected, anonymous: 'closed 4403' });
 
@@ -109,7 +124,7 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Query.events', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor)))],
   ['Query.auditLog', '', MANAGE, async (actor) => outcomeOf(await t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor)))],
   ['Mutation.updateTenant', '', MANAGE, async (actor) => outcomeOf(await t.gql(UPDATE_TENANT, { id: shared.id, input: { name: `By ${actor}` } }, tokenOf(actor)))],
-  ['Mutation.addMember', '', MANAGE, async (actor) => {
+  ['Mutation.addMember', '', SUPPORT, async (actor) => {
     const newcomer = await signUp(t);
     return outcomeOf(await t.gql(ADD_MEMBER, { tenantId: shared.id, email: newcomer.email, role: 'MEMBER' }, tokenOf(actor)));
   }],
@@ -121,6 +136,14 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
     const target = await scratchMember();
     return outcomeOf(await t.gql(REMOVE_MEMBER, { tenantId: shared.id, userId: target.userId }, tokenOf(actor)));
   }],
+  ['Mutation.inviteMember', '', MANAGE, async (actor) => {
+    return outcomeOf(await t.gql(INVITE_MEMBER, { tenantId: shared.id, email: uniqueEmail('invitee'), role: 'MEMBER' }, tokenOf(actor)));
+  }],
+  ['Query.invitations', '', MANAGE, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { invitations(tenantId: $id) { id } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Mutation.resendInvitation', '', MANAGE, async (actor) => outcomeOf(await t.gql(RESEND_INVITATION, { id: await pendingInvitation() }, tokenOf(actor)))],
+  ['Mutation.revokeInvitation', '', MANAGE, async (actor) => outcomeOf(await t.gql(REVOKE_INVITATION, { id: await pendingInvitation() }, tokenOf(actor)))],
+  // Each actor leaves a tenant of its own (with the same roles), since leaving succeeds once.
+  ['Mutation.leaveTenant', '', LEAVE, async (actor) => outcomeOf(await t.gql(LEAVE_TENANT, { tenantId: (await tenantWithRoles()).id }, tokenOf(actor)))],
   ['Mutation.retryTenantOnboarding', '', PLATFORM, async (actor) => outcomeOf(await t.gql(RETRY_ONBOARDING, { id: shared.id }, tokenOf(actor)))],
   // Each actor gets a tenant of its own to delete (with the same roles), since a delete succeeds once.
   ['Mutation.deleteTenant', '', OWN, async (actor) => outcomeOf(await t.gql(DELETE_TENANT, { id: (await tenantWithRoles()).id }, tokenOf(actor)))],
@@ -143,12 +166,35 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'Mutation.retryDelivery': 'platform admins (events-api.test.ts)',
   'Mutation.retryDeadDeliveries': 'platform admins (events-api.test.ts)',
   'Subscription.serverTime': 'any signed-in user',
+  'Query.sessions': 'the caller only (accounts.test.ts)',
+  'Query.myInvitations': "invitations to the caller's verified address (invitations.test.ts)",
+  'Mutation.verifyEmail': 'the holder of the emailed link',
+  'Mutation.resendVerificationEmail': 'the caller only',
+  'Mutation.requestPasswordReset': 'anyone; the answer tells nothing',
+  'Mutation.resetPassword': 'the holder of the emailed link',
+  'Mutation.changePassword': 'the caller only, with the current password',
+  'Mutation.changeEmail': 'the caller only, with the current password',
+  'Mutation.revokeSession': "the caller's own sessions (accounts.test.ts)",
+  'Mutation.deleteAccount': 'the caller only, with the password (erasure.test.ts)',
+  'Mutation.unlockAccount': 'platform admins (accounts.test.ts)',
+  'Mutation.sendVerificationEmail': 'platform admins (accounts.test.ts)',
+  'Mutation.endUserSessions': 'platform admins (accounts.test.ts)',
+  'Mutation.acceptInvitation': "the invitee, by the emailed link, signed in with the verified address (invitations.test.ts)",
+  'Mutation.declineInvitation': 'the holder of the emailed link (invitations.test.ts)',
 };
 
-/** A field takes a tenant when it has a `tenantId` argument, or an `id`/`slug` and returns a Tenant. */
+/**
+ * A field takes a tenant when it has a `tenantId` argument, or an `id`/`slug` and returns a Tenant,
+ * or an `id` and returns one of a tenant's invitations.
+ */
 function takesTenant(field: GraphQLField<unknown, unknown>): boolean {
   const args = field.args.map((arg) => arg.name);
-  return args.includes('tenantId') || (getNamedType(field.type).name === 'Tenant' && (args.includes('id') || args.includes('slug')));
+  const returns = getNamedType(field.type).name;
+  return (
+    args.includes('tenantId') ||
+    (returns === 'Tenant' && (args.includes('id') || args.includes('slug'))) ||
+    (returns === 'Invitation' && args.includes('id'))
+  );
 }
 
 describe('the access matrix, generated from the schema', () => {

@@ -1,18 +1,19 @@
 import { errorCode } from '../support/graphql-client';
 import { startTestHerald, type TestHerald } from '../support/herald';
 import {
-  ADD_MEMBER,
   DELETE_TENANT,
   TENANT,
   TENANTS,
   createActiveTenant,
   createTenant,
+  join,
   signUp,
   tenantEventNames,
   tenantSchemas,
   waitForStatus,
 } from '../support/tenants';
 import { waitFor } from '../support/wait';
+import { NOT_DONE_D } from '../support/deliveries';
 
 let t: TestHerald;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ describe('deleting a tenant', () => {
     const owner = await signUp(t);
     const member = await signUp(t);
     const tenant = await createActiveTenant(t, owner);
-    expect((await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: member.email, role: 'MEMBER' }, owner.token)).errors).toBeUndefined();
+    await join(t, owner, tenant.id, member, 'MEMBER');
     expect(await tenantSchemas(t, tenant.id)).toHaveLength(1);
 
     const deleted = await t.gql(DELETE_TENANT, { id: tenant.id }, owner.token);
@@ -88,7 +89,7 @@ async function waitForDeliveriesDone(tenantId: string): Promise<void> {
     async () => {
       const [row] = await t.db.query<{ open: number }>(
         `SELECT count(*)::int AS open FROM deliveries d JOIN events e ON e.id = d.event_id
-         WHERE e.tenant_id = $1 AND d.status <> 'done'`,
+         WHERE e.tenant_id = $1 AND ${NOT_DONE_D}`,
         [tenantId],
       );
       return row.open === 0;

@@ -56,7 +56,7 @@ function injectFaults(listener: AnyListener): AnyListener {
 
 beforeAll(async () => {
   t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: ADMIN_EMAIL }, { wrapListener: injectFaults });
-  admin = await signUp(t, ADMIN_EMAIL);
+  admin = await signUp(t, ADMIN_EMAIL, { verified: true });
 });
 afterAll(() => t.stop());
 

@@ -2,6 +2,7 @@ import { errorCode } from '../support/graphql-client';
 import { startTestHerald, type TestHerald } from '../support/herald';
 import {
   ADD_MEMBER,
+  INVITE_MEMBER,
   AUDIT_LOG,
   CHANGE_ROLE,
   CREATE_TENANT,
@@ -11,6 +12,7 @@ import {
   UPDATE_TENANT,
   createActiveTenant,
   createTenant,
+  join,
   signUp,
   tenantEventNames,
   uniqueSlug,
@@ -79,7 +81,7 @@ describe('members', () => {
     const owner = await signUp(t);
     const admin = await signUp(t);
     const tenant = await createTenant(t, owner);
-    await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: admin.email, role: 'ADMIN' }, owner.token);
+    await join(t, owner, tenant.id, admin, 'ADMIN');
 
     const removeSelf = await t.gql(REMOVE_MEMBER, { tenantId: tenant.id, userId: owner.userId }, owner.token);
     expect(errorCode(removeSelf)).toBe('CONFLICT');
@@ -88,7 +90,7 @@ describe('members', () => {
 
     // Only owners touch the OWNER role.
     const byAdmin = [
-      await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: (await signUp(t)).email, role: 'OWNER' }, admin.token),
+      await t.gql(INVITE_MEMBER, { tenantId: tenant.id, email: (await signUp(t)).email, role: 'OWNER' }, admin.token),
       await t.gql(CHANGE_ROLE, { tenantId: tenant.id, userId: owner.userId, role: 'MEMBER' }, admin.token),
       await t.gql(REMOVE_MEMBER, { tenantId: tenant.id, userId: owner.userId }, admin.token),
       await t.gql(CHANGE_ROLE, { tenantId: tenant.id, userId: admin.userId, role: 'OWNER' }, admin.token),
@@ -101,13 +103,14 @@ describe('members', () => {
     expect(stepDown.data!.changeMemberRole.role).toBe('MEMBER');
   });
 
-  it('refuses unknown accounts, members twice and unknown members', async () => {
+  it('refuses to add anyone without their consent, to invite a member twice, and unknown members', async () => {
     const owner = await signUp(t);
     const other = await signUp(t);
     const tenant = await createTenant(t, owner);
-    const unknown = await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: 'nobody@example.com', role: 'MEMBER' }, owner.token);
-    expect([errorCode(unknown), unknown.errors![0].extensions!.field]).toEqual(['BAD_USER_INPUT', 'email']);
-    const twice = await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: owner.email, role: 'MEMBER' }, owner.token);
+    // addMember is a platform admins' support tool: a tenant's owner invites instead.
+    const silentAdd = await t.gql(ADD_MEMBER, { tenantId: tenant.id, email: other.email, role: 'MEMBER' }, owner.token);
+    expect(errorCode(silentAdd)).toBe('FORBIDDEN');
+    const twice = await t.gql(INVITE_MEMBER, { tenantId: tenant.id, email: owner.email, role: 'MEMBER' }, owner.token);
     expect(errorCode(twice)).toBe('CONFLICT');
     expect(errorCode(await t.gql(REMOVE_MEMBER, { tenantId: tenant.id, userId: other.userId }, owner.token))).toBe('NOT_FOUND');
   });
@@ -123,10 +126,21 @@ describe('events and the audit log', () => {
       expect(response.errors).toBeUndefined();
     };
     await run(UPDATE_TENANT, { id: tenant.id, input: { name: 'Renamed' } });
-    await run(ADD_MEMBER, { tenantId: tenant.id, email: colleague.email, role: 'MEMBER' });
+    await join(t, owner, tenant.id, colleague, 'MEMBER'); // invited by the owner, accepted by the colleague
     await run(CHANGE_ROLE, { tenantId: tenant.id, userId: colleague.userId, role: 'ADMIN' });
     await run(REMOVE_MEMBER, { tenantId: tenant.id, userId: colleague.userId });
-    const actions = ['tenant.updated', 'tenant.member.added', 'tenant.member.role_changed', 'tenant.member.removed'];
+    const actions = [
+      'tenant.updated',
+      'tenant.invitation.created',
+      'tenant.invitation.accepted',
+      'tenant.member.added',
+      'tenant.member.role_changed',
+      'tenant.member.removed',
+    ];
+    const actorOf: Record<string, string> = {
+      'tenant.invitation.accepted': colleague.userId,
+      'tenant.member.added': colleague.userId,
+    };
 
     const names = await tenantEventNames(t, tenant.id);
     expect(names.filter((name) => actions.includes(name))).toEqual(actions);
@@ -136,12 +150,13 @@ describe('events and the audit log', () => {
         const response = await t.gql(AUDIT_LOG, { tenantId: tenant.id, first: 10 }, owner.token);
         return response.data!.auditLog.edges.length === actions.length && response.data!.auditLog;
       },
-      { what: 'four audit entries' },
+      { what: 'six audit entries' },
     );
     const entries = page.edges.map((edge: { node: Record<string, unknown> }) => edge.node);
     expect(entries.map((e: { action: string }) => e.action)).toEqual([...actions].reverse()); // newest first
     for (const entry of entries) {
-      expect(entry).toMatchObject({ actorId: owner.userId, actor: { id: owner.userId }, ip: expect.stringContaining('127.0.0.1') });
+      const actorId = actorOf[entry.action as string] ?? owner.userId;
+      expect(entry).toMatchObject({ actorId, actor: { id: actorId }, ip: expect.stringContaining('127.0.0.1') });
       expect(Date.parse(entry.occurredAt)).not.toBeNaN();
     }
     expect(entries[0].subjectId).toBe(colleague.userId);
@@ -150,9 +165,9 @@ describe('events and the audit log', () => {
     expect(platform.map((row) => row.action)).toEqual(['tenant.created']);
 
     // Pages follow the cursor.
-    const first = (await t.gql(AUDIT_LOG, { tenantId: tenant.id, first: 3 }, owner.token)).data!.auditLog;
+    const first = (await t.gql(AUDIT_LOG, { tenantId: tenant.id, first: 5 }, owner.token)).data!.auditLog;
     expect(first.pageInfo.hasNextPage).toBe(true);
-    const rest = (await t.gql(AUDIT_LOG, { tenantId: tenant.id, first: 3, after: first.pageInfo.endCursor }, owner.token)).data!.auditLog;
+    const rest = (await t.gql(AUDIT_LOG, { tenantId: tenant.id, first: 5, after: first.pageInfo.endCursor }, owner.token)).data!.auditLog;
     expect(rest.edges.map((edge: { node: { action: string } }) => edge.node.action)).toEqual(['tenant.updated']);
     expect(rest.pageInfo.hasNextPage).toBe(false);
   });

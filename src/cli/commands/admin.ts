@@ -5,9 +5,10 @@ import { CliError } from '../cli-error';
 import { eventContextOf } from '../../services/request-context';
 
 /**
- * `herald admin grant|revoke <email>`: sets users.is_platform_admin and records
+ * `herald admin grant|revoke <email>`: the explicit grant (users.is_platform_admin), recorded as
  * `user.profile.updated` (fields: isPlatformAdmin), so the change is in the audit trail. It applies
- * to the user's next request: access tokens are checked against the database on every request.
+ * to the user's next request: whether a viewer is an admin is derived on every request (a grant,
+ * or a verified PLATFORM_ADMIN_EMAILS address).
  */
 export async function adminCommand(
   config: Config,
@@ -33,7 +34,7 @@ export async function adminCommand(
     const role = args.grant ? 'is a platform admin' : 'is no longer a platform admin';
     out.write(`${email} ${outcome === 'unchanged' ? (args.grant ? 'was a platform admin already' : 'was not a platform admin') : role}\n`);
     if (!args.grant && config.platformAdminEmails.includes(email)) {
-      out.write(`note: ${email} is in PLATFORM_ADMIN_EMAILS, so signing in makes it a platform admin again; remove it there too\n`);
+      out.write(`note: ${email} is in PLATFORM_ADMIN_EMAILS, so it stays a platform admin while its address is verified; remove it there too\n`);
     }
   } finally {
     await db.close();

@@ -25,7 +25,7 @@ function fakeResponse() {
   return response;
 }
 
-const viewer = { userId: 'u', sessionId: 's', email: 'e', isPlatformAdmin: false, tokenExpiresAt: 0 };
+const viewer = { userId: 'u', sessionId: 's', email: 'e', emailVerified: true, isPlatformAdmin: false, tokenExpiresAt: 0 };
 
 describe('SseStream', () => {
   it('writes each payload as one `next` event, as graphql-sse prints it', () => {

@@ -1,0 +1,54 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../logger';
+
+/** What each key derived from the master key is for; one purpose, one key. */
+export type KeyPurpose = 'link-tokens' | 'refresh-successors' | 'device-tokens' | 'stored-secrets';
+
+/**
+ * Keys derived from Herald's master key (SECRET_KEY) with HKDF-SHA256, one per purpose, so a key
+ * used to sign one kind of thing never signs another.
+ */
+export class ServerKeys {
+  private readonly derived = new Map<KeyPurpose, Buffer>();
+
+  constructor(private readonly master: Buffer) {}
+
+  key(purpose: KeyPurpose): Buffer {
+    let key = this.derived.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', this.master, Buffer.alloc(0), `herald:${purpose}`, 32));
+      this.derived.set(purpose, key);
+    }
+    return key;
+  }
+}
+
+/**
+ * The master key: SECRET_KEY when configured; otherwise (never in production, which requires it) the
+ * key kept in `<dataDir>/secret.key`, created on first start. It outlives restarts, so emailed links
+ * and stored secrets keep working when the server restarts.
+ */
+export async function loadMasterKey(configured: Buffer | undefined, dataDir: string, logger: Logger): Promise<Buffer> {
+  if (configured) return configured;
+  const file = path.resolve(dataDir, 'secret.key');
+  try {
+    const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+    if (key.length === 32) return key;
+    throw new Error(`${file} does not hold 64 hex characters: remove it to have a new key made`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  await mkdir(path.dirname(file), { recursive: true });
+  // `wx`: two processes starting at once do not both write; the loser reads the winner's key.
+  try {
+    await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadMasterKey(undefined, dataDir, logger);
+    throw error;
+  }
+  logger.warn({ file }, 'SECRET_KEY is not set: generated one and kept it in this file (set SECRET_KEY in production)');
+  return key;
+}
