@@ -6,11 +6,18 @@ import type { StreamHub } from './stream-hub';
 /** Renders an event once for a whole group: the `payload` of its `next` message, as JSON bytes. */
 export type RenderPayload = (event: EventEnvelope) => Buffer;
 
+/** An accepted event rendered once for its group. */
+export interface Rendered {
+  readonly seq: string;
+  readonly payload: Buffer;
+}
+
 /** A subscriber in a group: receives the group's shared payloads in seq order. */
 export interface GroupMember {
   /** The group's position when it joined: it gets only events after it (its replay covers the rest). */
   readonly joinedAt: string;
-  deliver(payload: Buffer): void;
+  /** The next events of the group, in seq order (those at or before `joinedAt` are its to skip). */
+  deliver(events: readonly Rendered[]): void;
 }
 
 /** What makes subscriptions interchangeable: same stream, same filter, same rendering. */
@@ -26,22 +33,16 @@ export interface GroupSpec {
 }
 
 /**
- * Members written to per turn of the event loop. One event's delivery to thousands of sockets is
- * a burst of writes (~20 µs each); between turns the loop runs what I/O is ready (the next
- * commit's answer, a pub/sub wake-up, a store read), which would otherwise wait for the whole
- * burst. Measured in docs/PERFORMANCE.md ("What moved the p99").
+ * Messages written per turn of the event loop. One event's delivery to thousands of sockets is a
+ * burst of writes (~20 µs each); between turns the loop runs what I/O is ready (the next commit's
+ * answer, a pub/sub wake-up, a store read), which would otherwise wait for the whole burst.
+ * Measured in docs/PERFORMANCE.md ("What moved the p99").
  */
 export const WRITES_PER_TURN = 200;
 
-/** An accepted event rendered, waiting for (or in) its delivery. */
-interface Rendered {
-  seq: string;
-  payload: Buffer;
-}
-
 /**
  * Subscribers that see and render the same events, and their one stream listener. Events are
- * queued as they come and delivered in order, WRITES_PER_TURN members per turn.
+ * queued as they come and delivered in order, WRITES_PER_TURN messages per turn.
  */
 export class FanOutGroup {
   private readonly members = new Set<GroupMember>();
@@ -51,7 +52,8 @@ export class FanOutGroup {
   private closed = false;
   private readonly queue: Rendered[] = [];
   private delivering = false;
-  private cursor: Iterator<GroupMember> | null = null;
+  /** The pass under way: the events it hands out, and the members still to get them. */
+  private pass: { events: Rendered[]; members: Iterator<GroupMember> } | null = null;
 
   constructor(
     readonly spec: GroupSpec,
@@ -78,7 +80,8 @@ export class FanOutGroup {
     this.fanOut.rendered();
     if (!this.delivering) {
       this.delivering = true;
-      this.deliverQueued();
+      // After the reader has handed over the rest of its page: they go out in the same pass.
+      queueMicrotask(() => this.deliverQueued());
     }
   }
 
@@ -106,28 +109,36 @@ export class FanOutGroup {
     if (this.members.size === 0 && !this.closed) {
       this.closed = true;
       this.queue.length = 0;
+      this.pass = null;
       this.fanOut.closed(this);
       this.leaveStream();
     }
   }
 
-  /** Writes the queued events to the members, a turn at a time, in order. */
+  /**
+   * Writes the queued events to the members, a turn at a time. A pass hands every member all the
+   * events queued when it began, together: a member behind by several events gets them in one
+   * write to its socket (corked), which is what lets a group that fell behind catch up. Events that
+   * arrive during a pass wait for the next one, so each member still gets them in seq order.
+   */
   private deliverQueued(): void {
     let budget = WRITES_PER_TURN;
-    while (this.queue.length > 0 && !this.closed) {
-      const { seq, payload } = this.queue[0];
-      // A Set iterator visits members added meanwhile (skipped by joinedAt) and skips removed ones.
-      this.cursor ??= this.members.values();
-      for (let next = this.cursor.next(); !next.done; next = this.cursor.next()) {
-        const member = next.value;
-        if (compareSeq(seq, member.joinedAt) > 0) member.deliver(payload);
-        if (--budget === 0) {
+    while (!this.closed) {
+      if (!this.pass) {
+        if (this.queue.length === 0) break;
+        this.pass = { events: this.queue.splice(0), members: this.members.values() };
+      }
+      // A Set iterator visits members added meanwhile (their joinedAt skips what they replay) and skips removed ones.
+      const { events, members } = this.pass;
+      for (let next = members.next(); !next.done; next = members.next()) {
+        next.value.deliver(events); // a member may leave here (too slow), the last one closing the group
+        budget -= events.length;
+        if (budget <= 0 && !this.closed) {
           setImmediate(() => this.deliverQueued());
           return;
         }
       }
-      this.cursor = null;
-      this.queue.shift();
+      this.pass = null;
     }
     this.delivering = false;
   }

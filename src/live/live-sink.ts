@@ -9,6 +9,8 @@ import type { HeraldCloseCode } from './close-codes';
 export interface LiveSink {
   /** Sends one `next` message whose payload is `payload` (a JSON execution result, as bytes). */
   write(payload: Buffer): void;
+  /** Sends a `next` message per payload, in order, handed to the operating system in one write. */
+  writeAll(payloads: readonly Buffer[]): void;
   /** Bytes written that the client has not taken yet (the socket's buffer, not the kernel's). */
   readonly bufferedAmount: number;
   /**

@@ -37,8 +37,10 @@ function fakeHub(stored: EventEnvelope[] = []) {
       gate = null;
       openGate();
     },
+    /** Hands the event over as the reader does; `await` it to let the group's delivery run. */
     emit: (event: EventEnvelope) => {
       for (const listener of listeners) listener(event);
+      return new Promise((resolve) => setImmediate(resolve));
     },
   };
 }
@@ -47,14 +49,26 @@ const event = (seq: number, name = 'tenant.updated'): EventEnvelope =>
   ({ id: `e${seq}`, seq: String(seq), name, tenantId: 't', actorId: null, payload: {}, occurredAt: '', subjectUserId: null, audienceTenantIds: [] }) as never;
 
 /** A sink that records each payload written, how it ended or closed, with a settable backlog. */
-function recordingSink(): LiveSink & { written: string[]; buffered: number; ended: (readonly GraphQLFormattedError[] | undefined)[]; closed: { code: number; reason: string }[] } {
+function recordingSink(): LiveSink & {
+  written: string[];
+  /** Payloads per writeAll call: one call is one write to the operating system. */
+  batches: number[];
+  buffered: number;
+  ended: (readonly GraphQLFormattedError[] | undefined)[];
+  closed: { code: number; reason: string }[];
+} {
   return {
     written: [],
+    batches: [],
     buffered: 0,
     ended: [],
     closed: [],
     write(payload) {
       this.written.push(payload.toString());
+    },
+    writeAll(payloads) {
+      this.batches.push(payloads.length);
+      for (const payload of payloads) this.write(payload);
     },
     get bufferedAmount() {
       return this.buffered;
@@ -120,8 +134,8 @@ describe('LiveSubscription with FanOut', () => {
     await all[1].start(fanOut, hub, rendering(renderSpy), sinks[1]);
     expect(fanOut.groupCount).toBe(1);
 
-    emit(event(1));
-    emit(event(2));
+    await emit(event(1));
+    await emit(event(2));
     expect(renderSpy).toHaveBeenCalledTimes(2);
     expect(sinks[0].written).toEqual([rendered(1), rendered(2)]);
     expect(sinks[1].written).toEqual(sinks[0].written);
@@ -139,8 +153,8 @@ describe('LiveSubscription with FanOut', () => {
     const seesCreated = recordingSink();
     await subscription({ scope: 'all' }).start(fanOut, hub, rendering(), seesAll);
     await subscription({ scope: 'created', accept: (e) => e.name === 'tenant.created' }).start(fanOut, hub, rendering(), seesCreated);
-    emit(event(1, 'tenant.updated'));
-    emit(event(2, 'tenant.created'));
+    await emit(event(1, 'tenant.updated'));
+    await emit(event(2, 'tenant.created'));
     expect(fanOut.groupCount).toBe(2);
     expect(fanOut.renderCount).toBe(3);
     expect(seesAll.written).toHaveLength(2);
@@ -159,15 +173,15 @@ describe('LiveSubscription with FanOut', () => {
     const resuming = subscription({ after: '1' });
     fake.holdReads();
     await resuming.start(fanOut, fake.hub, rendering(), resumed);
-    fake.emit(event(5)); // arrives while the replay reads its page
+    await fake.emit(event(5)); // arrives while the replay reads its page
     await settle();
     expect(resumed.written).toEqual([]);
     fake.releaseReads();
     await settle();
-    fake.emit(event(6));
+    await fake.emit(event(6));
     // Replayed 2-4 (rendered by the same rendering), then the held 5, then 6 live.
     expect(resumed.written).toEqual([rendered(2), rendered(3), rendered(4), rendered(5), rendered(6)]);
-    fake.emit(event(7));
+    await fake.emit(event(7));
     expect(resumed.written).toHaveLength(6);
     expect(live.written).toEqual([rendered(5), rendered(6), rendered(7)]);
   });
@@ -177,10 +191,10 @@ describe('LiveSubscription with FanOut', () => {
     fake.setPosition('10');
     const sink = recordingSink();
     await subscription().start(new FanOut(fake.hub), fake.hub, rendering(), sink);
-    fake.emit(event(9));
-    fake.emit(event(10));
-    fake.emit(event(11));
-    fake.emit(event(11));
+    await fake.emit(event(9));
+    await fake.emit(event(10));
+    await fake.emit(event(11));
+    await fake.emit(event(11));
     expect(sink.written).toEqual([rendered(11)]);
   });
 
@@ -189,14 +203,37 @@ describe('LiveSubscription with FanOut', () => {
     const fanOut = new FanOut(fake.hub);
     const early = Array.from({ length: WRITES_PER_TURN + 50 }, () => recordingSink());
     for (const sink of early) await subscription().start(fanOut, fake.hub, rendering(), sink);
-    fake.emit(event(1)); // more members than one turn writes to: the rest follow in the next turn
+    await fake.emit(event(1)); // more members than one turn writes to: the rest follow in the next turn
     expect(early.filter((sink) => sink.written.length === 1)).toHaveLength(WRITES_PER_TURN);
     const late = recordingSink();
     await subscription().start(fanOut, fake.hub, rendering(), late); // joins at position 1
-    fake.emit(event(2));
+    await fake.emit(event(2));
     await settle();
     expect(early.every((sink) => sink.written.join() === [rendered(1), rendered(2)].join())).toBe(true);
     expect(late.written).toEqual([rendered(2)]);
+  });
+
+  it('hands a member the events of one read together: one write for several events', async () => {
+    const { hub, emit } = fakeHub();
+    const sink = recordingSink();
+    await subscription().start(new FanOut(hub), hub, rendering(), sink);
+    void emit(event(1)); // the reader hands over a page of three in one go
+    void emit(event(2));
+    await emit(event(3));
+    expect(sink.written).toEqual([rendered(1), rendered(2), rendered(3)]);
+    expect(sink.batches).toEqual([3]);
+    await emit(event(4));
+    expect(sink.batches).toEqual([3, 1]);
+  });
+
+  it('a burst of more than queueLimit events to a consumer whose socket has taken everything goes out whole', async () => {
+    const { hub, emit } = fakeHub();
+    const sink = recordingSink();
+    await subscription({ queueLimit: 5 }).start(new FanOut(hub), hub, rendering(), sink);
+    for (let seq = 1; seq < 8; seq++) void emit(event(seq));
+    await emit(event(8));
+    expect(sink.closed).toEqual([]);
+    expect(sink.batches).toEqual([8]);
   });
 
   it('closes the connection of a subscriber whose socket holds queueLimit events, and leaves the others alone', async () => {
@@ -207,12 +244,12 @@ describe('LiveSubscription with FanOut', () => {
     const tracker = recordingTracker();
     await subscription({}, tracker).start(fanOut, hub, rendering(), slow);
     await subscription().start(fanOut, hub, rendering(), fast);
-    emit(event(1));
+    await emit(event(1));
     slow.buffered = 5 * (render(event(2)).length + 40);
-    emit(event(2));
+    await emit(event(2));
     expect(slow.closed).toEqual([{ code: HeraldCloseCode.SlowConsumer, reason: expect.stringMatching(/^Too slow: 6 events waiting/) }]);
     expect(tracker.endedCount).toBe(1);
-    emit(event(3));
+    await emit(event(3));
     expect(slow.written).toHaveLength(1);
     expect(fast.written).toHaveLength(3);
   });
@@ -224,7 +261,7 @@ describe('LiveSubscription with FanOut', () => {
     const replaying = subscription({ after: '0' });
     fake.holdReads();
     await replaying.start(new FanOut(fake.hub), fake.hub, rendering(), sink);
-    for (let seq = 3; seq <= 9; seq++) fake.emit(event(seq));
+    for (let seq = 3; seq <= 9; seq++) await fake.emit(event(seq));
     fake.releaseReads();
     expect(sink.closed).toEqual([{ code: HeraldCloseCode.SlowConsumer, reason: expect.stringMatching(/^Too slow: 6 events waiting/) }]);
     await settle();
@@ -254,11 +291,11 @@ describe('LiveSubscription with FanOut', () => {
     const tracker = recordingTracker();
     const live = subscription({}, tracker);
     await live.start(new FanOut(hub), hub, rendering(), sink);
-    emit(event(1));
+    await emit(event(1));
     live.revoke('gone');
     expect(sink.ended).toEqual([[{ message: 'gone', path: ['tenantEvents'], extensions: { code: 'FORBIDDEN' } }]]);
     expect(tracker.endedCount).toBe(1);
-    emit(event(2));
+    await emit(event(2));
     live.revoke('again');
     expect(sink.written).toEqual([rendered(1)]);
     expect(sink.ended).toHaveLength(1);
@@ -284,7 +321,7 @@ describe('LiveSubscription with FanOut', () => {
     const starting = stopped.start(fanOut, hub, rendering(), sink);
     stopped.stop();
     await starting;
-    emit(event(1));
+    await emit(event(1));
     expect(sink.written).toEqual([]);
     expect(fanOut.groupCount).toBe(0);
   });

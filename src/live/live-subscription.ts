@@ -3,7 +3,7 @@ import type { EventEnvelope } from '../events/envelope';
 import { compareSeq } from '../events/event-store';
 import type { StreamKey } from '../events/streams';
 import { HeraldCloseCode } from './close-codes';
-import type { FanOut, FanOutGroup, GroupMember, RenderPayload } from './fan-out';
+import type { FanOut, FanOutGroup, GroupMember, RenderPayload, Rendered } from './fan-out';
 import type { LiveSink } from './live-sink';
 import type { StreamHub } from './stream-hub';
 
@@ -101,18 +101,29 @@ export class LiveSubscription implements GroupMember {
     if (replaying) void this.replay(hub, after, rendering.render);
   }
 
-  /** A live event of the group, rendered: sent now, or after the replay. */
-  deliver(payload: Buffer): void {
+  /** The group's next events, rendered: sent now (in one write when there are several), or after the replay. */
+  deliver(events: readonly Rendered[]): void {
     if (this.over) return;
+    let payloads = events.map((event) => event.payload);
+    // Only what follows the position it joined at: its replay covers the rest.
+    if (compareSeq(events[0].seq, this.position) <= 0) payloads = events.filter((e) => compareSeq(e.seq, this.position) > 0).map((e) => e.payload);
+    if (payloads.length > 0) this.push(payloads);
+  }
+
+  /** Payloads to the sink, unless the consumer holds a queue's worth already (then its connection closes). */
+  private push(payloads: Buffer[]): void {
     if (this.backlog) {
-      this.backlog.push(payload);
+      this.backlog.push(...payloads);
       if (this.backlog.length > this.spec.queueLimit) this.overflow(this.backlog.length);
       return;
     }
-    this.payloadSize = payload.length + FRAME_OVERHEAD;
+    // Events already waiting in the socket's buffer (what the OS has not taken), in events of this
+    // size: the same bound as a queue of events. What is handed over now goes out whole, as a
+    // fast consumer takes a burst at once; the next delivery finds it waiting if it did not.
+    this.payloadSize = payloads[payloads.length - 1].length + FRAME_OVERHEAD;
     const waiting = Math.floor(this.sink!.bufferedAmount / this.payloadSize);
-    if (waiting >= this.spec.queueLimit) return this.overflow(waiting + 1);
-    this.sink!.write(payload);
+    if (waiting >= this.spec.queueLimit) return this.overflow(waiting + payloads.length);
+    this.sink!.writeAll(payloads);
   }
 
   /** Ends the subscription with FORBIDDEN and `reason`: the client gets an error, then complete. */
@@ -159,7 +170,7 @@ export class LiveSubscription implements GroupMember {
     // The replay reached the group's position: what arrived meanwhile goes out first.
     const backlog = this.backlog!;
     this.backlog = null;
-    for (const payload of backlog) this.deliver(payload);
+    if (backlog.length > 0) this.push(backlog);
   }
 
   /** Resolves once the sink holds less than the queue bound (or the subscription ended). */

@@ -41,6 +41,13 @@ export class SseStream implements LiveSink, ViewerConnection {
     this.response.write(frame);
   }
 
+  writeAll(payloads: readonly Buffer[]): void {
+    if (this.over) return;
+    this.response.cork();
+    for (const payload of payloads) this.write(payload);
+    this.response.uncork();
+  }
+
   /** One `next` event with a result that is not live (serverTime's, an error). */
   writeResult(result: unknown): void {
     this.write(Buffer.from(JSON.stringify(result)));

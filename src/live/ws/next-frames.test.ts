@@ -1,6 +1,8 @@
-import WebSocket from 'ws';
+import { once } from 'node:events';
+import WebSocket, { WebSocketServer } from 'ws';
 import { HeraldCloseCode } from '../close-codes';
 import { NextFrames } from './next-frames';
+import { canCork, corked } from './socket-cork';
 import { WsConnection } from './ws-connection';
 
 /** A connection on a socket stand-in that records what is sent, and how it was closed. */
@@ -17,6 +19,11 @@ function fakeConnection(readyState: number = WebSocket.OPEN) {
   return { connection, sent, closes };
 }
 
+/** Resolves once `check` holds (a few seconds at most). */
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 describe('NextFrames', () => {
   it('writes the `next` message graphql-ws would send, as a text frame, with the id escaped', () => {
     const { connection, sent } = fakeConnection();
@@ -25,6 +32,29 @@ describe('NextFrames', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0].binary).toBe(false);
     expect(JSON.parse(sent[0].data)).toEqual({ id: 'sub "1" ü', type: 'next', payload: JSON.parse(payload.toString()) });
+  });
+
+  it('writes several payloads as several `next` messages, corked into one write on a real ws socket', async () => {
+    const { connection, sent } = fakeConnection();
+    new NextFrames(connection, '1').writeAll([Buffer.from('{"n":1}'), Buffer.from('{"n":2}')]);
+    expect(sent.map((m) => JSON.parse(m.data).payload)).toEqual([{ n: 1 }, { n: 2 }]);
+
+    // socket-cork.ts relies on ws keeping its net.Socket as `_socket`: fail here if it moves.
+    const server = new WebSocketServer({ port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as { port: number }).port}`);
+    const [accepted] = (await once(server, 'connection')) as [WebSocket];
+    expect(canCork(accepted)).toBe(true);
+    const received: string[] = [];
+    client.on('message', (data) => received.push(String(data)));
+    corked(accepted, () => {
+      accepted.send('a');
+      accepted.send('b');
+    });
+    await waitUntil(() => received.length === 2);
+    expect(received).toEqual(['a', 'b']);
+    client.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('writes nothing to a socket that is not open', () => {

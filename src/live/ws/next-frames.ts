@@ -3,6 +3,7 @@ import { MessageType, stringifyMessage } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { HeraldCloseCode } from '../close-codes';
 import type { LiveSink } from '../live-sink';
+import { corked } from './socket-cork';
 import type { WsConnection } from './ws-connection';
 
 const TEXT = { binary: false };
@@ -38,6 +39,13 @@ export class NextFrames implements LiveSink {
     payload.copy(frame, headLength);
     frame[frame.length - 1] = CLOSING_BRACE;
     socket.send(frame, TEXT);
+  }
+
+  writeAll(payloads: readonly Buffer[]): void {
+    if (payloads.length === 1) return this.write(payloads[0]);
+    corked(this.connection.socket, () => {
+      for (const payload of payloads) this.write(payload);
+    });
   }
 
   get bufferedAmount(): number {
