@@ -77,7 +77,9 @@ describe('the event store', () => {
 
     const committed = await gql(t.url, REGISTER, { input }, { headers: { 'x-request-id': `commit-${requestId}` } });
     expect(committed.errors).toBeUndefined();
-    // The duplicate fails inside its transaction (unique email), after the service recorded its events.
+    // The duplicate fails inside its transaction (unique email) before the service records an
+    // event, so this checks the API's answer; a unit of work that records events and then fails is
+    // event-store.test.ts › records nothing, neither events nor delivery rows, when the unit of work rolls back.
     const rolledBack = await gql(t.url, REGISTER, { input }, { headers: { 'x-request-id': `rollback-${requestId}` } });
     expect(errorCode(rolledBack)).toBe('CONFLICT');
 
