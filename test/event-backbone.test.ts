@@ -50,7 +50,7 @@ let t: TestHerald;
 const adminEmail = uniqueEmail('admin');
 beforeAll(async () => {
   t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: adminEmail }, { extraListeners: [flaky, broken, slow] });
-  await t.db.query('CREATE TABLE test_effects (event_id uuid, listener text, PRIMARY KEY (event_id, listener))');
+  await t.db.query('CREATE TABLE test_effects (event_id uuid NOT NULL, listener text NOT NULL) -- no key: a second application would show as a second row');
 });
 afterAll(() => t.stop());
 
