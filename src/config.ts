@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { parseTrustProxy, type TrustProxy } from './http/client-address';
 
 /**
  * Herald's configuration: the only module that reads `process.env`.
@@ -58,8 +59,11 @@ export interface Config {
   readonly rateLimitAuthPerAccountPerMinute: number;
   /** Failed-login throttling and account locking (see src/services/login-throttle.ts). */
   readonly loginThrottle: LoginThrottleConfig;
-  /** Take the client IP from X-Forwarded-For (only behind a proxy you trust). */
-  readonly trustProxy: boolean;
+  /**
+   * The proxies in front of Herald trusted to tell the client's address in X-Forwarded-For: none
+   * (false), a hop count, or their addresses/CIDRs (src/http/client-address.ts).
+   */
+  readonly trustProxy: TrustProxy;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where embedded mode keeps its database and mail. */
   readonly dataDir: string;
@@ -315,7 +319,7 @@ export function loadConfig(env: Env = process.env): Config {
       lockAfterFailures: integer('LOGIN_LOCK_AFTER_FAILURES', 20, 1, 100_000),
       lockSeconds: duration('LOGIN_LOCK_DURATION', 15 * 60),
     }),
-    trustProxy: boolean('TRUST_PROXY', false),
+    trustProxy: trustProxy(read('TRUST_PROXY'), problems),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read('DATA_DIR') ?? '.herald',
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -400,6 +404,13 @@ function httpPolicy(
     }
   }
   return { corsOrigins: Object.freeze(corsOrigins.filter((origin) => origin !== 'none')), introspection, sandbox };
+}
+
+function trustProxy(value: string | undefined, problems: string[]): TrustProxy {
+  const parsed = parseTrustProxy(value);
+  if ('trust' in parsed) return parsed.trust;
+  problems.push(parsed.problem);
+  return false;
 }
 
 /** PUBLIC_URL: an http(s) URL without query or fragment; kept without its trailing slash. */

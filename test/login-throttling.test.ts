@@ -11,7 +11,7 @@ import { waitFor } from './support/wait';
 let t: TestHerald;
 beforeAll(async () => {
   t = await startTestHerald({
-    TRUST_PROXY: 'true',
+    TRUST_PROXY: '1',
     LOGIN_THROTTLE_AFTER_FAILURES: '3',
     LOGIN_THROTTLE_IP_AFTER_FAILURES: '10',
     LOGIN_THROTTLE_BASE_DELAY: '60',

@@ -54,7 +54,8 @@ export async function createHttpApp(options: {
   const { config, services, logger } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  // The same policy as the WebSocket side's (src/http/client-address.ts): Express uses proxy-addr too.
+  app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
   app.use(securityHeaders());
   const server = createServer(app);
 
