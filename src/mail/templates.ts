@@ -17,6 +17,7 @@ export function accountLockedEmail(data: { name: string; failures: number; locke
     `there were ${data.failures} failed attempts to sign in to your Herald account, so we have locked it until ${until}.`,
     'None of these attempts got in. If they were yours, you can sign in again after that time.',
     'If they were not, someone may be trying to guess your password: make sure it is long and used nowhere else.',
+    'Devices you have signed in from before can still sign in meanwhile, and resetting your password lifts the lock.',
   ];
   return {
     subject: 'Your Herald account is locked for a while',

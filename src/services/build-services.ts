@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { AccessTokens } from '../auth/access-tokens';
+import { DeviceTokens } from '../auth/device-tokens';
 import type { LinkTokens } from '../auth/link-tokens';
 import { PasswordHasher, SCRYPT_PARAMS, SCRYPT_PARAMS_LOW } from '../auth/password-hasher';
 import type { ServerKeys } from '../auth/secret-key';
@@ -84,7 +85,7 @@ export function buildServices(parts: ServiceParts): Services {
     config.accounts,
   );
   return {
-    auth: new AuthService(dataSource, transactions, passwordCheck, accessTokens, issuer, rateLimits, platformAdmins, logger),
+    auth: new AuthService(dataSource, transactions, passwordCheck, accessTokens, issuer, rateLimits, platformAdmins, logger, new DeviceTokens(config.jwtSecret)),
     passwords: new PasswordService(dataSource, transactions, hasher, passwordCheck, linkTokenStore, issuer, rateLimits, emailLimits),
     verification,
     sessions: new SessionService(dataSource, transactions),
