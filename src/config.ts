@@ -20,6 +20,16 @@ export interface Config {
    * behind a pooler that does not keep sessions, e.g. PgBouncer in transaction mode before 1.21.
    */
   readonly databasePreparedStatements: boolean;
+  /**
+   * Longest a statement may run, ms (PostgreSQL's statement_timeout on every pooled connection; 0:
+   * no limit). A request that would hold the database longer fails instead of starving the others.
+   */
+  readonly databaseStatementTimeoutMs: number;
+  /**
+   * Pooled connections one GraphQL request may hold at once (its root fields, and the lists they
+   * fan out to, take turns beyond that), so one request cannot take the whole pool.
+   */
+  readonly databaseConnectionsPerRequest: number;
   /** Redis URL; absent means an in-process PubSub (one instance only). */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis channel, so several deployments (or test files) can share one Redis. */
@@ -156,7 +166,7 @@ export interface RequestLimits {
   readonly maxAliases: number;
   /** Fields selected at the root of one operation. */
   readonly maxRootFields: number;
-  /** graphql-armor's cost estimate: fields weighted by depth, times literal `first`/`last`. */
+  /** The operation's cost, graphql-armor's formula with variables' values (src/graphql/operation-cost.ts). */
   readonly maxCost: number;
   /** Lexical tokens in the document, counted before it is parsed. */
   readonly maxTokens: number;
@@ -288,6 +298,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: read('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePreparedStatements: boolean('DATABASE_PREPARED_STATEMENTS', true),
+    databaseStatementTimeoutMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    databaseConnectionsPerRequest: integer('DATABASE_CONNECTIONS_PER_REQUEST', 4, 1, 100),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: read('REDIS_PREFIX') ?? 'herald:',
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),

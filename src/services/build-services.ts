@@ -26,6 +26,7 @@ import { MembershipService } from './membership-service';
 import { PasswordCheck } from './password-check';
 import { PasswordService } from './password-service';
 import { PlatformAdmins } from './platform-admins';
+import { requestLoaders } from './request-loaders';
 import { SessionService } from './session-service';
 import { SupportService } from './support-service';
 import { TenantAccess } from './tenant-access';
@@ -95,6 +96,7 @@ export function buildServices(parts: ServiceParts): Services {
     events: new EventService(dataSource, tenantRoleOf, parts.horizon),
     deliveries: new DeliveryService(dataSource, parts.wakeListeners),
     live: parts.live(tenantRoleOf),
+    loaders: () => requestLoaders(dataSource, config.databaseConnectionsPerRequest),
     tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog),
     memberships: new MembershipService(dataSource, transactions, tenantAccess),
     invitations: new InvitationService(dataSource, transactions, tenantAccess, linkTokenStore, parts.links, config.accounts),

@@ -97,6 +97,7 @@ export function startWebSocketServer(options: {
       viewer: connection.viewer,
       tokenRejected: false,
       services,
+      loaders: services.loaders(),
     }),
     subscribe: options.startOperation,
     formatResult: (id, result) =>
