@@ -61,6 +61,8 @@ export interface Config {
    * generated once and kept under `dataDir` (src/auth/secret-key.ts); production requires it.
    */
   readonly secretKey: Buffer | undefined;
+  /** What one user may create (platform admins are exempt). */
+  readonly tenantQuotas: TenantQuotas;
   /** Verified email, password reset, invitations: lifetimes (seconds) and caps. */
   readonly accounts: AccountsConfig;
   /** Auth mutations (register, login, refreshToken) per minute per client IP, all three together. */
@@ -138,6 +140,14 @@ export interface LoginThrottleConfig {
   readonly lockAfterFailures: number;
   /** How long a lock lasts. */
   readonly lockSeconds: number;
+}
+
+/** Quotas on creating tenants; platform admins are exempt. */
+export interface TenantQuotas {
+  /** Live tenants one user may have created (TENANTS_PER_USER, 10). */
+  readonly perUser: number;
+  /** Tenants one user may create in any hour, deleted ones included (TENANT_CREATIONS_PER_USER_PER_HOUR, 5). */
+  readonly creationsPerHour: number;
 }
 
 /** Lifetimes in seconds. */
@@ -311,6 +321,10 @@ export function loadConfig(env: Env = process.env): Config {
     platformAdminEmails: Object.freeze(platformAdminEmails), // shared with services: nobody may add an admin at run time
     publicUrl: publicUrl(read('PUBLIC_URL'), problems),
     secretKey: secretKey(read('SECRET_KEY'), nodeEnv, problems),
+    tenantQuotas: Object.freeze({
+      perUser: integer('TENANTS_PER_USER', 10, 1, 1_000_000),
+      creationsPerHour: integer('TENANT_CREATIONS_PER_USER_PER_HOUR', 5, 1, 1_000_000),
+    }),
     accounts: Object.freeze({
       emailVerificationTtl: duration('EMAIL_VERIFICATION_TTL', 48 * 3600),
       passwordResetTtl: duration('PASSWORD_RESET_TTL', 30 * 60),

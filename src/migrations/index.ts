@@ -6,6 +6,7 @@ import { LoginFailureCounters1764316800000 } from './1764316800000-login-failure
 import { TrustedAccounts1764400000000 } from './1764400000000-trusted-accounts';
 import { DeliveryScheduling1764500000000 } from './1764500000000-delivery-scheduling';
 import { DeviceLoginCounters1764800000000 } from './1764800000000-device-login-counters';
+import { TenantQuotas1764800000001 } from './1764800000001-tenant-quotas';
 
 /** Landlord migrations, in order. Listed explicitly so the build needs no glob. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   TrustedAccounts1764400000000,
   DeliveryScheduling1764500000000,
   DeviceLoginCounters1764800000000,
+  TenantQuotas1764800000001,
 ];

@@ -13,7 +13,7 @@ import type { EmailLinks } from '../mail/email-links';
 import type { LiveEvents } from '../live/live-events';
 import type { SeqHorizon } from '../events/seq-horizon';
 import type { Services } from '.';
-import { AuthRateLimits } from './auth-rate-limits';
+import { AuthRateLimits, chargeLimiter, createLimiter } from './auth-rate-limits';
 import { AuthService } from './auth-service';
 import { DeliveryService } from './delivery-service';
 import { EmailRequestLimits } from './email-request-limits';
@@ -66,6 +66,7 @@ export function buildServices(parts: ServiceParts): Services {
     perAccountPerMinute: config.rateLimitAuthPerAccountPerMinute,
     logger,
   });
+  const tenantCreations = createLimiter(limiterStore, 'tenant-creations', config.tenantQuotas.creationsPerHour, 3600);
   const emailLimits = new EmailRequestLimits({ ...limiterStore, perAddressPerHour: config.accounts.emailRequestsPerAddressPerHour }, logger);
   const hasher = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
   const passwordCheck = new PasswordCheck(dataSource, transactions, hasher, config.loginThrottle);
@@ -97,7 +98,10 @@ export function buildServices(parts: ServiceParts): Services {
     deliveries: new DeliveryService(dataSource, parts.wakeListeners),
     live: parts.live(tenantRoleOf),
     loaders: () => requestLoaders(dataSource, config.databaseConnectionsPerRequest),
-    tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog),
+    tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog, {
+      ...config.tenantQuotas,
+      chargeCreation: (userId) => chargeLimiter(tenantCreations, userId, logger, { operation: 'createTenant' }),
+    }),
     memberships: new MembershipService(dataSource, transactions, tenantAccess),
     invitations: new InvitationService(dataSource, transactions, tenantAccess, linkTokenStore, parts.links, config.accounts),
   };
