@@ -58,6 +58,12 @@ export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Short-lived JWT; send it as `Authorization: Bearer <accessToken>`. */
   accessToken: Scalars['String']['output'];
+  /**
+   * From `login` and `register` (null otherwise): keep it on this device and send it with each later
+   * `login` of this account. Its sign-ins are then throttled on their own, so failed tries by others
+   * never lock this device out; a sign-in without one is from a new device, and the user is emailed.
+   */
+  deviceToken: Maybe<Scalars['String']['output']>;
   /** Seconds until the access token expires. */
   expiresIn: Scalars['Int']['output'];
   /** Opaque, single-use: exchange it with `refreshToken` for a new pair before the access token expires. */
@@ -180,6 +186,8 @@ export type ListenerStats = {
 };
 
 export type LoginInput = {
+  /** The `deviceToken` of an earlier sign-in of this account on this device, if it has one. */
+  deviceToken?: InputMaybe<Scalars['String']['input']>;
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
@@ -848,6 +856,7 @@ export type AuditEntryEdgeResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type AuthPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deviceToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresIn?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;

@@ -9,6 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { bearerToken } from '../auth/access-tokens';
 import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
+import { costLimitPlugin } from '../graphql/cost-limit-plugin';
 import { formatError, rethrowBeforeExecution } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
 import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
@@ -54,7 +55,8 @@ export async function createHttpApp(options: {
   const { config, services, logger } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  // The same policy as the WebSocket side's (src/http/client-address.ts): Express uses proxy-addr too.
+  app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
   app.use(securityHeaders());
   const server = createServer(app);
 
@@ -74,6 +76,7 @@ export async function createHttpApp(options: {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
       config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      costLimitPlugin(config.limits.maxCost),
       loggingPlugin(logger),
       metricsPlugin(options.metrics),
       tracingPlugin(),
@@ -128,6 +131,7 @@ export async function createHttpApp(options: {
           span: requestTrace(res).span,
           viewer,
           services,
+          loaders: services.loaders(),
         };
       },
     }),

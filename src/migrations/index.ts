@@ -5,6 +5,8 @@ import { Tenants1764230400100 } from './1764230400100-tenants';
 import { LoginFailureCounters1764316800000 } from './1764316800000-login-failure-counters';
 import { TrustedAccounts1764400000000 } from './1764400000000-trusted-accounts';
 import { DeliveryScheduling1764500000000 } from './1764500000000-delivery-scheduling';
+import { DeviceLoginCounters1764800000000 } from './1764800000000-device-login-counters';
+import { TenantQuotas1764800000001 } from './1764800000001-tenant-quotas';
 
 /** Landlord migrations, in order. Listed explicitly so the build needs no glob. */
 export const MIGRATIONS = [
@@ -15,4 +17,6 @@ export const MIGRATIONS = [
   LoginFailureCounters1764316800000,
   TrustedAccounts1764400000000,
   DeliveryScheduling1764500000000,
+  DeviceLoginCounters1764800000000,
+  TenantQuotas1764800000001,
 ];

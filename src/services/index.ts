@@ -11,6 +11,7 @@ import type { SessionService } from './session-service';
 import type { SupportService } from './support-service';
 import type { TenantService } from './tenant-service';
 import type { LiveEvents } from '../live/live-events';
+import type { RequestLoaders } from './request-loaders';
 
 /** The services resolvers call; built in src/services/build-services.ts. */
 export interface Services {
@@ -27,4 +28,6 @@ export interface Services {
   memberships: MembershipService;
   invitations: InvitationService;
   live: LiveEvents;
+  /** A fresh set of per-request batching loaders (one per GraphQL operation's context). */
+  loaders: () => RequestLoaders;
 }
