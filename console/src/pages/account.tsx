@@ -19,7 +19,7 @@ export function AccountPage() {
         <dd>{me.name}</dd>
         <dt>Email</dt>
         <dd>
-          {me.email} {me.emailVerified ? <span class="badge good">verified</span> : <span class="badge neutral">not verified</span>}
+          {me.email} {me.emailVerified ? <span class="badge good">Verified</span> : <span class="badge neutral">Not verified</span>}
         </dd>
         <dt>Member since</dt>
         <dd>
@@ -75,7 +75,7 @@ function Sessions() {
             {sessions.slice(0, shown).map((s) => (
               <tr key={s.id}>
                 <td>
-                  {s.userAgent ?? <span class="muted">unknown</span>} {s.current && <span class="badge good">this one</span>}
+                  {s.userAgent ?? <span class="muted">unknown</span>} {s.current && <span class="badge good">This one</span>}
                 </td>
                 <td>{s.ip ?? <span class="muted">–</span>}</td>
                 <td>

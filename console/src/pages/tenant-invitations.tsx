@@ -80,16 +80,16 @@ export function TenantInvitations(props: { tenantId: string }) {
                 <td>
                   <Time value={invitation.expiresAt} />
                 </td>
-                <td class="row-actions">
+                <td>
                   {invitation.status === 'PENDING' && (
-                    <>
+                    <div class="row-actions">
                       <button type="button" class="secondary" onClick={async () => (await resend({ id: invitation.id })) && list.reload()}>
                         Resend
                       </button>
                       <button type="button" class="secondary danger" onClick={async () => (await revoke({ id: invitation.id })) && list.reload()}>
                         Revoke
                       </button>
-                    </>
+                    </div>
                   )}
                 </td>
               </tr>

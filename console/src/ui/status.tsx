@@ -6,5 +6,6 @@ export function StatusBadge(props: { status: string }) {
       : ['FAILED', 'DEAD', 'DELETED', 'REVOKED', 'EXPIRED', 'DECLINED', 'ended'].includes(props.status)
         ? 'bad'
         : 'neutral';
-  return <span class={`badge ${tone}`}>{props.status.toLowerCase().replace(/[_-]/g, ' ')}</span>;
+  const words = props.status.toLowerCase().replace(/[_-]/g, ' ');
+  return <span class={`badge ${tone}`}>{words.charAt(0).toUpperCase() + words.slice(1)}</span>;
 }
