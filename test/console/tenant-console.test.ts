@@ -106,6 +106,12 @@ describe('console: a tenant admin’s first hour', () => {
     await page.locator('.stream-state[data-state="live"]').waitFor();
     expect((await t.gql(UPDATE_TENANT, { id: tenantId, input: { name: 'Acme Rockets Ltd' } }, second.token)).errors).toBeUndefined();
     await eventsNamed('tenant.updated').waitFor();
+    // The chart of the last hour counts what the stream shows (the update included).
+    const stored = await t.db.query(`SELECT 1 FROM events WHERE tenant_id = $1`, [tenantId]);
+    const chart = page.locator('section[aria-labelledby="events-heading"] svg[role="img"]');
+    await waitFor(async () => (await chart.getAttribute('aria-label'))?.includes(`${stored.length} events in the last hour`), {
+      what: `the chart to count ${stored.length} events`,
+    });
     await screenshot(page, 'tenant-events');
   });
 

@@ -159,6 +159,13 @@ export type RetryDeliveryMutationVariables = Exact<{
 
 export type RetryDeliveryMutation = { retryDelivery: { id: string, status: DeliveryStatus, attempts: number } };
 
+export type EventActivityQueryVariables = Exact<{
+  tenantId: string | number;
+}>;
+
+
+export type EventActivityQuery = { eventActivity: { upTo: string, hourStart: string, minutes: Array<{ minute: string, count: number }> } };
+
 export type TenantSummaryFragment = { id: string, slug: string, name: string, status: TenantStatus, createdAt: string, onboarding: { step: OnboardingStep, status: OnboardingStatus, completedAt: string | null, error: string | null } };
 
 export type MyTenantsQueryVariables = Exact<{
@@ -454,6 +461,18 @@ export const RetryDeliveryDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RetryDeliveryMutation, RetryDeliveryMutationVariables>;
+export const EventActivityDocument = new TypedDocumentString(`
+    query EventActivity($tenantId: ID!) {
+  eventActivity(tenantId: $tenantId) {
+    minutes {
+      minute
+      count
+    }
+    upTo
+    hourStart
+  }
+}
+    `) as unknown as TypedDocumentString<EventActivityQuery, EventActivityQueryVariables>;
 export const MyTenantsDocument = new TypedDocumentString(`
     query MyTenants($first: Int, $after: String) {
   tenants(first: $first, after: $after) {

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useMutation, usePages, useQuery } from '../api/hooks';
-import { DeliveriesDocument, EventStatsDocument, MyTenantsDocument, RetryDeliveryDocument } from '../generated/graphql';
+import { DeliveriesDocument, EventStatsDocument, MyTenantsDocument, RetryDeliveryDocument, type EventStatsQuery } from '../generated/graphql';
+import { BarChart } from '../ui/bar-chart';
 import { ErrorNote, Loading, MoreButton, Notice, Page, Time } from '../ui/page';
 import { TenantTable } from './tenants';
 
@@ -23,6 +24,7 @@ function ListenerStats() {
       <h2 id="stats-heading">Deliveries per listener</h2>
       <ErrorNote error={stats.error} />
       <Loading when={stats.loading && !stats.data} />
+      {listeners.length > 0 && <DeliveryChart listeners={listeners} />}
       {listeners.length > 0 && (
         <table>
           <thead>
@@ -55,6 +57,38 @@ function ListenerStats() {
         Refresh
       </button>
     </section>
+  );
+}
+
+/** Each listener's deliveries as shares of done, waiting (pending and retrying) and dead. */
+function DeliveryChart(props: { listeners: EventStatsQuery['eventStats']['listeners'] }) {
+  const dead = props.listeners.filter((l) => l.dead > 0);
+  const waiting = props.listeners.reduce((sum, l) => sum + l.pending + l.retrying, 0);
+  const summary =
+    `${props.listeners.length} listeners; ${waiting} deliveries waiting; ` +
+    (dead.length === 0 ? 'none dead.' : `dead deliveries at ${dead.map((l) => `${l.name} (${l.dead})`).join(', ')}.`);
+  return (
+    <>
+      <p class="legend" aria-hidden="true">
+        <span><i class="done" />done</span>
+        <span><i class="pending" />pending or retrying</span>
+        <span><i class="dead" />dead</span>
+      </p>
+      <BarChart
+        shares
+        labels
+        height={60}
+        summary={`Deliveries per listener: ${summary}`}
+        bars={props.listeners.map((l) => ({
+          label: l.name,
+          parts: [
+            { value: l.done, class: 'done' },
+            { value: l.pending + l.retrying, class: 'pending' },
+            { value: l.dead, class: 'dead' },
+          ],
+        }))}
+      />
+    </>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError } from '../api/errors';
 import { useApp } from '../api/hooks';
 import { followTenantEvents, type StreamState } from '../api/live';
@@ -6,6 +6,7 @@ import type { LiveEventFragment } from '../generated/graphql';
 import { Field } from '../ui/form';
 import { ErrorNote, Time } from '../ui/page';
 import { StatusBadge } from '../ui/status';
+import { ActivityChart, useActivity } from './tenant-activity';
 
 /** Events kept on the page; older ones scroll off (the API keeps them all). */
 const KEEP = 200;
@@ -19,9 +20,10 @@ const STATE_TEXT: Record<StreamState, string> = {
 };
 
 /**
- * The tenant's events, live (tenantEvents), newest first. It starts from the tenant's first
- * event, so the page shows history and then keeps up; after a dropped connection it resumes
- * after the last event received (src/api/live.ts).
+ * The tenant's events, live (tenantEvents), newest first, under a chart of the last hour. It
+ * starts from the hour's first event (eventActivity's `hourStart`), so the page shows the recent
+ * history and then keeps up; after a dropped connection it resumes after the last event received
+ * (src/api/live.ts).
  */
 export function TenantEvents(props: { tenantId: string }) {
   const { live } = useApp();
@@ -31,25 +33,33 @@ export function TenantEvents(props: { tenantId: string }) {
   const [total, setTotal] = useState(0);
   const [state, setState] = useState<StreamState>('connecting');
   const [error, setError] = useState<ApiError>();
+  const activity = useActivity(props.tenantId);
+  const start = activity.activity?.hourStart ?? (activity.error ? '0' : null);
+  const count = useRef(activity.count);
+  count.current = activity.count;
 
   useEffect(() => {
+    if (start === null) return;
     setEvents([]);
     setTotal(0);
     setError(undefined);
     return followTenantEvents(live, {
       tenantId: props.tenantId,
       names,
-      after: '0',
+      after: start,
       onEvent: (event) => {
         setEvents((previous) => [event, ...previous].slice(0, KEEP));
-        setTotal((count) => count + 1);
+        setTotal((n) => n + 1);
+        if (!names) count.current(event);
       },
       onState: (next, streamError) => {
         setState(next);
         setError(streamError);
       },
     });
-  }, [live, props.tenantId, names]);
+    // The start is read once; later reads of the activity only refresh the chart.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [live, props.tenantId, names, start === null]);
 
   const apply = (event: Event) => {
     event.preventDefault();
@@ -60,6 +70,7 @@ export function TenantEvents(props: { tenantId: string }) {
   return (
     <section aria-labelledby="events-heading">
       <h2 id="events-heading">Live events</h2>
+      <ActivityChart activity={activity.activity} extra={activity.extra} error={activity.error} />
       <form class="inline" onSubmit={apply}>
         <Field label="Only these event names" placeholder="e.g. tenant.member.added, tenant.updated" value={filter} onInput={setFilter} />
         <button type="submit" class="secondary">
