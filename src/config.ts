@@ -107,6 +107,8 @@ export interface Config {
   readonly http: HttpPolicy;
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /** The web console at /console (CONSOLE, default on): static files of `npm run build` (docs/CONSOLE.md). */
+  readonly console: boolean;
   /**
    * GET /metrics (Prometheus). With `port`, served only on that port; otherwise on the main port,
    * behind `Authorization: Bearer <token>` when `token` is set. In production without either,
@@ -378,6 +380,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     http: Object.freeze(httpPolicy(nodeEnv, { read, boolean, problems })),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    console: boolean('CONSOLE', true),
     metrics: Object.freeze({
       token: secret('METRICS_TOKEN', 16),
       port: read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535),
