@@ -10,6 +10,7 @@ import type { PlatformAdmins } from './platform-admins';
 import type { SessionService } from './session-service';
 import type { SupportService } from './support-service';
 import type { TenantService } from './tenant-service';
+import type { WebhookService } from './webhook-service';
 import type { LiveEvents } from '../live/live-events';
 
 /** The services resolvers call; built in src/services/build-services.ts. */
@@ -26,5 +27,6 @@ export interface Services {
   tenants: TenantService;
   memberships: MembershipService;
   invitations: InvitationService;
+  webhooks: WebhookService;
   live: LiveEvents;
 }
