@@ -45,7 +45,7 @@ import { tenantsOfUserSql } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
 import { WebhookDelivery } from './webhooks/webhook-delivery';
 import { WebhookRequester } from './webhooks/webhook-request';
-import { webhookDeliveriesSql } from './webhooks/webhook-routing';
+import { DEPENDENCY_PREFIX, webhookDeliveriesSql } from './webhooks/webhook-routing';
 import { WebhookSecrets } from './webhooks/webhook-secrets';
 
 export interface HeraldOptions {
@@ -232,7 +232,13 @@ export class Herald {
       terminateAbandoned: !embedded,
       logger,
     });
-    const runtimeOptions = { ...config.listeners, ...this.options.runtime, instanceId: this.instanceId };
+    const runtimeOptions = {
+      ...config.listeners,
+      // Requests to one webhook endpoint at once, across instances.
+      dependencyConcurrency: { prefix: DEPENDENCY_PREFIX, limit: config.webhooks.endpointConcurrency },
+      ...this.options.runtime,
+      instanceId: this.instanceId,
+    };
     const breakers = new CircuitBreakers(dataSource, transactions, logger, {
       ...config.circuitBreakers,
       instanceId: this.instanceId,

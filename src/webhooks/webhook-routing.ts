@@ -3,7 +3,8 @@ import { isSecurityEventSql } from '../events/catalog';
 /** The listener whose delivery rows are webhook messages, one per (event, endpoint). */
 export const WEBHOOK_LISTENER = 'deliver-webhook';
 
-const DEPENDENCY_PREFIX = 'webhook:';
+/** What every endpoint's dependency (breaker key) starts with. */
+export const DEPENDENCY_PREFIX = 'webhook:';
 
 /** The delivery rows' dependency (and circuit breaker key) of an endpoint. */
 export function endpointDependency(endpointId: string): string {

@@ -20,6 +20,10 @@ export interface WebhookReceiver {
   at(path: string): ReceivedWebhook[];
   /** Sets how requests to `path` are answered from now on (default 204). */
   answer(path: string, answer: Answer | ((request: ReceivedWebhook) => Answer)): void;
+  /** Answers every request to `path` held by `hang` with `status`; returns how many. */
+  release(path: string, status?: number): number;
+  /** The most requests to `path` that were open at once. */
+  maxOpen(path: string): number;
   close(): Promise<void>;
 }
 
@@ -27,17 +31,22 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
   const answers = new Map<string, Answer | ((request: ReceivedWebhook) => Answer)>();
-  const hanging = new Set<ServerResponse>();
+  const hanging = new Map<ServerResponse, string>();
+  const open = new Map<string, number>();
+  const maxOpen = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const request = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
       received.push(request);
+      open.set(request.path, (open.get(request.path) ?? 0) + 1);
+      maxOpen.set(request.path, Math.max(maxOpen.get(request.path) ?? 0, open.get(request.path)!));
+      res.on('close', () => open.set(request.path, open.get(request.path)! - 1));
       const rule = answers.get(request.path) ?? { status: 204 };
       const answer = typeof rule === 'function' ? rule(request) : rule;
       if (answer === 'hang') {
-        hanging.add(res);
+        hanging.set(res, request.path);
         return;
       }
       res.writeHead(answer.status, answer.headers);
@@ -52,8 +61,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     received,
     at: (path) => received.filter((r) => r.path === path),
     answer: (path, answer) => answers.set(path, answer),
+    release(path, status = 200) {
+      let count = 0;
+      for (const [res, at] of hanging) {
+        if (at !== path) continue;
+        hanging.delete(res);
+        res.writeHead(status).end();
+        count++;
+      }
+      return count;
+    },
+    maxOpen: (path) => maxOpen.get(path) ?? 0,
     async close() {
-      for (const res of hanging) res.destroy();
+      for (const res of hanging.keys()) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

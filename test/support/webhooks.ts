@@ -49,3 +49,5 @@ export function verified(secret: string, request: ReceivedWebhook): { type: stri
 export function typesOf(requests: readonly ReceivedWebhook[]): string[] {
   return requests.map((r) => JSON.parse(r.body).type);
 }
+
+export const UPDATE_TENANT_NAME = `mutation U($id: ID!, $input: UpdateTenantInput!) { updateTenant(id: $id, input: $input) { id } }`;
