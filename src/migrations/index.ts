@@ -8,6 +8,7 @@ import { DeliveryScheduling1764500000000 } from './1764500000000-delivery-schedu
 import { EventActivity1764700000000 } from './1764700000000-event-activity';
 import { DeviceLoginCounters1764800000000 } from './1764800000000-device-login-counters';
 import { TenantQuotas1764800000001 } from './1764800000001-tenant-quotas';
+import { Webhooks1764900000000 } from './1764900000000-webhooks';
 
 /** Landlord migrations, in order. Listed explicitly so the build needs no glob. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   EventActivity1764700000000,
   DeviceLoginCounters1764800000000,
   TenantQuotas1764800000001,
+  Webhooks1764900000000,
 ];
