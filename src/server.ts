@@ -310,7 +310,7 @@ export class Herald {
     });
     logger.info(
       { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId, metrics: this.metricsUrl },
-      `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
+      `Herald is ready: GraphQL${config.http.sandbox ? ' and Sandbox' : ''} at ${this.url}/graphql`,
     );
   }
 
