@@ -166,6 +166,12 @@ export class Herald {
       mailDir: path.resolve(config.dataDir, 'mail'),
       logger,
     }));
+    if (mailer.kind === 'files' && config.nodeEnv === 'production') {
+      logger.warn(
+        { mailDir: path.resolve(config.dataDir, 'mail') },
+        'SMTP_URL is not set in production: every email (verification, reset, invitations, security notices) is written to files and reaches nobody; set SMTP_URL',
+      );
+    }
 
     const listeners = [
       ...createListeners({

@@ -63,7 +63,7 @@ describe('HTTP', () => {
       const response = await fetch(`${t.url}${path}`);
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/application\/json/);
-      expect((await response.json()).errors[0].extensions.code).toBe('NOT_FOUND');
+      expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('NOT_FOUND');
     }
   });
 

@@ -45,6 +45,7 @@ export class AuthService {
     await this.rateLimits.chargeIp('register', ctx.ip);
     const email = rules.email('email', input.email);
     await this.rateLimits.chargeAccount('register', email);
+    await this.rateLimits.checkRegisterConflicts(ctx.ip);
     const password = newPassword('password', input.password);
     const name = rules.displayName('name', input.name);
     const passwordHash = await this.passwordCheck.hasher.hash(password);
@@ -69,6 +70,7 @@ export class AuthService {
       return result;
     } catch (error) {
       if (isUniqueViolation(error)) {
+        await this.rateLimits.countRegisterConflict(ctx.ip);
         throw new ConflictError('An account with this email exists already; sign in instead.', 'email');
       }
       throw error;
