@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../errors/domain-errors';
 import type { Logger } from '../logger';
-import { addressGroup } from './address-group';
+import { addressGroup } from '../auth/address-group';
 
 /** The mutations that are rate limited. */
 export type AuthOperation = 'register' | 'login' | 'refreshToken' | 'requestPasswordReset' | 'resetPassword' | 'verifyEmail';
