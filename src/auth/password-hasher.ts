@@ -32,11 +32,12 @@ export const SCRYPT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 3, keyLength: 
 export const SCRYPT_PARAMS_LOW: ScryptParams = { N: 2 ** 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };
 
 /**
- * The default pool: as many hashes at once as there are cores, up to 4 (libuv's threads, which
- * scrypt runs on), and 16 waiting per client address before it is refused.
+ * The default pool: one hash at a time per core but one (a core stays for the event loop, the
+ * database driver and the listeners), up to 4 (libuv's threads, which scrypt runs on), and 8
+ * sign-ins waiting per client address before it is refused.
  */
 export function defaultHashPool(): HashPool {
-  return new HashPool(Math.max(1, Math.min(4, availableParallelism())), 16);
+  return new HashPool(Math.max(1, Math.min(4, availableParallelism() - 1)), 8);
 }
 
 export class PasswordHasher {
