@@ -101,6 +101,8 @@ export interface Config {
   };
   /** Circuit breakers on listeners' dependencies: consecutive failures that open one, first wait before a probe (ms). */
   readonly circuitBreakers: { readonly failureThreshold: number; readonly cooldownMs: number };
+  /** Signed webhooks (src/webhooks, docs/WEBHOOKS.md). */
+  readonly webhooks: WebhooksConfig;
   /** Live limits: subscriptions per WebSocket, live connections per user (WebSockets and SSE streams), events queued per subscriber. */
   readonly ws: {
     readonly maxSubscriptionsPerConnection: number;
@@ -113,6 +115,8 @@ export interface Config {
   readonly http: HttpPolicy;
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /** The web console at /console (CONSOLE, default on): static files of `npm run build` (docs/CONSOLE.md). */
+  readonly console: boolean;
   /**
    * GET /metrics (Prometheus). With `port`, served only on that port; otherwise on the main port,
    * behind `Authorization: Bearer <token>` when `token` is set. In production without either,
@@ -128,6 +132,28 @@ export interface Config {
     /** Stop between an event's commit and its publication (a test kills the process there). */
     readonly pauseBeforePublish: boolean;
   };
+}
+
+/** Signed webhooks; durations in ms. */
+export interface WebhooksConfig {
+  /**
+   * WEBHOOK_RETRY_SCHEDULE: the wait before each attempt, the first being 0 (at once); Svix's
+   * schedule by default (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over about 28 h).
+   */
+  readonly retryScheduleMs: readonly number[];
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_NETWORKS: deliver to loopback, private, link-local, CGNAT, multicast and
+   * metadata addresses, and over http://. For tests and local development only.
+   */
+  readonly allowPrivateNetworks: boolean;
+  /** Whether http:// URLs are accepted: with the flag above, or outside production. */
+  readonly allowHttp: boolean;
+  /** WEBHOOK_TIMEOUT: one request's time limit (15 s). */
+  readonly timeoutMs: number;
+  /** WEBHOOK_DISABLE_AFTER: an endpoint with no success for this long after a failure is disabled (5 days). */
+  readonly disableAfterMs: number;
+  /** WEBHOOK_ENDPOINT_CONCURRENCY: requests to one endpoint at once, across instances (4). */
+  readonly endpointConcurrency: number;
 }
 
 /** Thresholds of failed-login throttling; durations in seconds. */
@@ -368,6 +394,7 @@ export function loadConfig(env: Env = process.env): Config {
       failureThreshold: integer('CIRCUIT_BREAKER_FAILURES', 5, 1, 1_000),
       cooldownMs: integer('CIRCUIT_BREAKER_COOLDOWN_MS', 10_000, 100, 3_600_000),
     }),
+    webhooks: Object.freeze(webhooksConfig(nodeEnv, { read, boolean, integer, problems })),
     ws: Object.freeze({
       maxSubscriptionsPerConnection: integer('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 1000),
       maxConnectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
@@ -385,6 +412,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     http: Object.freeze(httpPolicy(nodeEnv, { read, boolean, problems })),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    console: boolean('CONSOLE', true),
     metrics: Object.freeze({
       token: secret('METRICS_TOKEN', 16),
       port: read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535),
@@ -445,6 +473,58 @@ function trustProxy(value: string | undefined, problems: string[]): TrustProxy {
   problems.push(parsed.problem);
   return false;
 }
+
+/** WEBHOOK_*: see WebhooksConfig. */
+function webhooksConfig(
+  nodeEnv: Config['nodeEnv'],
+  env: {
+    read: (name: string) => string | undefined;
+    boolean: (name: string, fallback: boolean) => boolean;
+    integer: (name: string, fallback: number, min: number, max: number) => number;
+    problems: string[];
+  },
+): WebhooksConfig {
+  const { read, boolean, integer, problems } = env;
+  const allowPrivateNetworks = boolean('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false);
+  const durationMs = (name: string, value: string): number | null => {
+    const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+    if (!match) {
+      problems.push(`${name}: expected durations such as 0, 500ms, 5s, 30m, 2h or 5d, got "${value.trim()}"`);
+      return null;
+    }
+    return Number(match[1]) * MS_UNITS[match[2] ?? 'ms'];
+  };
+  const one = (name: string, fallback: number): number => {
+    const value = read(name);
+    return value === undefined ? fallback : (durationMs(name, value) ?? fallback);
+  };
+  const listed = read('WEBHOOK_RETRY_SCHEDULE');
+  let retryScheduleMs = DEFAULT_WEBHOOK_SCHEDULE_MS;
+  if (listed !== undefined) {
+    const parsed = listed.split(',').map((entry) => durationMs('WEBHOOK_RETRY_SCHEDULE', entry));
+    if (parsed.every((ms): ms is number => ms !== null)) {
+      if (parsed[0] !== 0 || parsed.length > 20 || parsed.some((ms) => ms > 7 * 86_400_000)) {
+        problems.push(
+          'WEBHOOK_RETRY_SCHEDULE: expected up to 20 comma-separated waits before each attempt, the first 0 (at once), none over 7d, such as 0,5s,5m,30m,2h,5h,10h,10h',
+        );
+      } else {
+        retryScheduleMs = parsed;
+      }
+    }
+  }
+  return {
+    retryScheduleMs: Object.freeze(retryScheduleMs),
+    allowPrivateNetworks,
+    allowHttp: allowPrivateNetworks || nodeEnv !== 'production',
+    timeoutMs: one('WEBHOOK_TIMEOUT', 15_000),
+    disableAfterMs: one('WEBHOOK_DISABLE_AFTER', 5 * 86_400_000),
+    endpointConcurrency: integer('WEBHOOK_ENDPOINT_CONCURRENCY', 4, 1, 1_000),
+  };
+}
+
+const MS_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Svix's schedule: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+const DEFAULT_WEBHOOK_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
 /** PUBLIC_URL: an http(s) URL without query or fragment; kept without its trailing slash. */
 function publicUrl(value: string | undefined, problems: string[]): string | undefined {

@@ -43,6 +43,8 @@ export type AnyEventEnvelope = { [N in EventName]: EventEnvelope<N> }[EventName]
 
 /** An event about to be appended in the current transaction. */
 export interface NewEvent<N extends EventName = EventName> {
+  /** Given when it was recorded (Tx.record); the store draws one otherwise. */
+  id?: string;
   name: N;
   payload: EventPayload<N>;
   tenantId: string | null;

@@ -23,6 +23,7 @@ import { securityHeaders } from './security-headers';
 import { tokenLimit } from './token-limit';
 import { continueRequestTrace, requestTrace, startRequestTrace } from './request-tracing';
 import { sandboxLandingPage } from './sandbox-landing-page';
+import { consoleRoutes } from './console';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -94,6 +95,7 @@ export async function createHttpApp(options: {
     res.status(canServe ? 200 : 503).json({ status, checks });
   });
   if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
+  if (config.console) app.use('/console', consoleRoutes({ config, services, logger }));
 
   const requestId: express.RequestHandler = (req, res, next) => {
     const supplied = req.get('x-request-id');

@@ -28,6 +28,9 @@ import { sendSetupGuide } from './send-setup-guide';
 import { sendWelcomeEmail } from './send-welcome-email';
 import { setupTenantAdmin } from './setup-tenant-admin';
 import { trackFailedLogins } from './track-failed-logins';
+import { deliverWebhook } from './deliver-webhook';
+import { notifyWebhookDisabled } from './notify-webhook-disabled';
+import type { WebhookDelivery } from '../webhooks/webhook-delivery';
 
 export interface ListenerDeps {
   dataSource: DataSource;
@@ -41,6 +44,9 @@ export interface ListenerDeps {
   /** Where emailed links point (PUBLIC_URL). */
   links: EmailLinks;
   linkTokens: LinkTokens;
+  /** Signed webhooks: one attempt of a message, and one request's time limit (WEBHOOK_TIMEOUT). */
+  webhooks: WebhookDelivery;
+  webhookTimeoutMs: number;
 }
 
 /** Every listener Herald runs. Add a new one here (see README, "Events and listeners"). */
@@ -69,6 +75,9 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
     trackFailedLogins({ dataSource: deps.dataSource, rules: deps.loginThrottle }),
     sendAccountLockedEmail(),
     sendNewDeviceEmail(account),
+    // Signed webhooks to tenants' own systems.
+    deliverWebhook({ webhooks: deps.webhooks, timeoutMs: deps.webhookTimeoutMs }),
+    notifyWebhookDisabled(deps),
   ];
 }
 

@@ -76,3 +76,17 @@ export function invitationEmail(data: {
       `<p>${escapeHtml(after)}</p><p>The Herald team</p>`,
   };
 }
+
+/** To a tenant's owners when one of its webhook endpoints was disabled after days of failures. */
+export function webhookDisabledEmail(data: { tenantName: string; host: string; reason: string }): RenderedEmail {
+  const todo =
+    'Fix the receiver, then enable the endpoint again (updateWebhookEndpoint with enabled: true) and ' +
+    'resend what it missed with replayWebhookMessages(endpointId, since).';
+  return {
+    subject: `A webhook endpoint of ${data.tenantName} was disabled`,
+    text: `The webhook endpoint at ${data.host} of "${data.tenantName}" was disabled: ${data.reason}.\n\n${todo}\n\nThe Herald team\n`,
+    html:
+      `<p>The webhook endpoint at <strong>${escapeHtml(data.host)}</strong> of <strong>${escapeHtml(data.tenantName)}</strong> ` +
+      `was disabled: ${escapeHtml(data.reason)}.</p><p>${escapeHtml(todo)}</p><p>The Herald team</p>`,
+  };
+}

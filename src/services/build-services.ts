@@ -33,6 +33,8 @@ import { TenantAccess } from './tenant-access';
 import type { TenantAuditLog } from './tenant-audit-log';
 import { TenantService } from './tenant-service';
 import { TokenIssuer } from './token-issuer';
+import { WebhookService } from './webhook-service';
+import type { WebhookSecrets } from '../webhooks/webhook-secrets';
 
 /** What the services are built from: the parts src/server.ts has started. */
 export interface ServiceParts {
@@ -52,6 +54,8 @@ export interface ServiceParts {
   links: EmailLinks;
   /** Tells the listener runtime there is work now (a retried delivery). */
   wakeListeners: () => void;
+  /** Encrypts webhook endpoints' secrets at rest. */
+  webhookSecrets: WebhookSecrets;
 }
 
 /** Builds the services resolvers call. */
@@ -105,5 +109,6 @@ export function buildServices(parts: ServiceParts): Services {
     }),
     memberships: new MembershipService(dataSource, transactions, tenantAccess),
     invitations: new InvitationService(dataSource, transactions, tenantAccess, linkTokenStore, parts.links, config.accounts),
+    webhooks: new WebhookService(dataSource, transactions, tenantAccess, parts.webhookSecrets, config.webhooks, parts.wakeListeners),
   };
 }

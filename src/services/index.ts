@@ -10,6 +10,7 @@ import type { PlatformAdmins } from './platform-admins';
 import type { SessionService } from './session-service';
 import type { SupportService } from './support-service';
 import type { TenantService } from './tenant-service';
+import type { WebhookService } from './webhook-service';
 import type { LiveEvents } from '../live/live-events';
 import type { RequestLoaders } from './request-loaders';
 
@@ -27,6 +28,7 @@ export interface Services {
   tenants: TenantService;
   memberships: MembershipService;
   invitations: InvitationService;
+  webhooks: WebhookService;
   live: LiveEvents;
   /** A fresh set of per-request batching loaders (one per GraphQL operation's context). */
   loaders: () => RequestLoaders;

@@ -13,6 +13,8 @@ export interface TestHerald {
   url: string;
   db: TestDatabase;
   smtp: SmtpSink;
+  /** Its REDIS_PREFIX: the namespace of its pub/sub channels and rate-limit keys on the shared Redis. */
+  redisPrefix: string;
   /** Every log line the server wrote, parsed. */
   logs: Record<string, unknown>[];
   /** The raw log text, for scanning. */
@@ -78,6 +80,7 @@ export async function startTestHerald(
     url,
     db,
     smtp,
+    redisPrefix: env.REDIS_PREFIX ?? prefix,
     get logs() {
       return lines.map((line) => JSON.parse(line));
     },
