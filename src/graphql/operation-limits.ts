@@ -146,9 +146,7 @@ export function prepareWebSocketOperation(
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   const errors = validate(schema, document, rules);
-  if (errors.length > 0) {
-    return options.introspection ? errors : errors.map(withoutSuggestions);
-  }
+  if (errors.length > 0) return errors;
   options.documents?.set(payload.query, document);
   return withinCost(schema, document, payload, options.limits.maxCost);
 }
@@ -162,13 +160,6 @@ function withinCost(
   const overCost = costLimitError(schema, document, payload.operationName, payload.variables, maxCost);
   if (overCost) return [overCost];
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
-}
-
-/** As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean …?" that would reveal the schema. */
-function withoutSuggestions(error: GraphQLError): GraphQLError {
-  const message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
-  if (message === error.message) return error;
-  return new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
 }
 
 /**
