@@ -18,4 +18,5 @@ module.exports = {
   },
   testTimeout: 30000,
   maxWorkers: 2,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { parseTrustProxy, type TrustProxy } from './http/client-address';
 
 /**
  * Herald's configuration: the only module that reads `process.env`.
@@ -19,6 +20,16 @@ export interface Config {
    * behind a pooler that does not keep sessions, e.g. PgBouncer in transaction mode before 1.21.
    */
   readonly databasePreparedStatements: boolean;
+  /**
+   * Longest a statement may run, ms (PostgreSQL's statement_timeout on every pooled connection; 0:
+   * no limit). A request that would hold the database longer fails instead of starving the others.
+   */
+  readonly databaseStatementTimeoutMs: number;
+  /**
+   * Pooled connections one GraphQL request may hold at once (its root fields, and the lists they
+   * fan out to, take turns beyond that), so one request cannot take the whole pool.
+   */
+  readonly databaseConnectionsPerRequest: number;
   /** Redis URL; absent means an in-process PubSub (one instance only). */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis channel, so several deployments (or test files) can share one Redis. */
@@ -50,6 +61,8 @@ export interface Config {
    * generated once and kept under `dataDir` (src/auth/secret-key.ts); production requires it.
    */
   readonly secretKey: Buffer | undefined;
+  /** What one user may create (platform admins are exempt). */
+  readonly tenantQuotas: TenantQuotas;
   /** Verified email, password reset, invitations: lifetimes (seconds) and caps. */
   readonly accounts: AccountsConfig;
   /** Auth mutations (register, login, refreshToken) per minute per client IP, all three together. */
@@ -58,8 +71,11 @@ export interface Config {
   readonly rateLimitAuthPerAccountPerMinute: number;
   /** Failed-login throttling and account locking (see src/services/login-throttle.ts). */
   readonly loginThrottle: LoginThrottleConfig;
-  /** Take the client IP from X-Forwarded-For (only behind a proxy you trust). */
-  readonly trustProxy: boolean;
+  /**
+   * The proxies in front of Herald trusted to tell the client's address in X-Forwarded-For: none
+   * (false), a hop count, or their addresses/CIDRs (src/http/client-address.ts).
+   */
+  readonly trustProxy: TrustProxy;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where embedded mode keeps its database and mail. */
   readonly dataDir: string;
@@ -93,6 +109,8 @@ export interface Config {
   readonly http: HttpPolicy;
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /** The web console at /console (CONSOLE, default on): static files of `npm run build` (docs/CONSOLE.md). */
+  readonly console: boolean;
   /**
    * GET /metrics (Prometheus). With `port`, served only on that port; otherwise on the main port,
    * behind `Authorization: Bearer <token>` when `token` is set. In production without either,
@@ -150,6 +168,14 @@ export interface LoginThrottleConfig {
   readonly lockSeconds: number;
 }
 
+/** Quotas on creating tenants; platform admins are exempt. */
+export interface TenantQuotas {
+  /** Live tenants one user may have created (TENANTS_PER_USER, 10). */
+  readonly perUser: number;
+  /** Tenants one user may create in any hour, deleted ones included (TENANT_CREATIONS_PER_USER_PER_HOUR, 5). */
+  readonly creationsPerHour: number;
+}
+
 /** Lifetimes in seconds. */
 export interface AccountsConfig {
   /** How long an email verification link works (EMAIL_VERIFICATION_TTL, 48h). */
@@ -176,7 +202,7 @@ export interface RequestLimits {
   readonly maxAliases: number;
   /** Fields selected at the root of one operation. */
   readonly maxRootFields: number;
-  /** graphql-armor's cost estimate: fields weighted by depth, times literal `first`/`last`. */
+  /** The operation's cost, graphql-armor's formula with variables' values (src/graphql/operation-cost.ts). */
   readonly maxCost: number;
   /** Lexical tokens in the document, counted before it is parsed. */
   readonly maxTokens: number;
@@ -308,6 +334,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: read('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePreparedStatements: boolean('DATABASE_PREPARED_STATEMENTS', true),
+    databaseStatementTimeoutMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    databaseConnectionsPerRequest: integer('DATABASE_CONNECTIONS_PER_REQUEST', 4, 1, 100),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: read('REDIS_PREFIX') ?? 'herald:',
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
@@ -319,6 +347,10 @@ export function loadConfig(env: Env = process.env): Config {
     platformAdminEmails: Object.freeze(platformAdminEmails), // shared with services: nobody may add an admin at run time
     publicUrl: publicUrl(read('PUBLIC_URL'), problems),
     secretKey: secretKey(read('SECRET_KEY'), nodeEnv, problems),
+    tenantQuotas: Object.freeze({
+      perUser: integer('TENANTS_PER_USER', 10, 1, 1_000_000),
+      creationsPerHour: integer('TENANT_CREATIONS_PER_USER_PER_HOUR', 5, 1, 1_000_000),
+    }),
     accounts: Object.freeze({
       emailVerificationTtl: duration('EMAIL_VERIFICATION_TTL', 48 * 3600),
       passwordResetTtl: duration('PASSWORD_RESET_TTL', 30 * 60),
@@ -339,7 +371,7 @@ export function loadConfig(env: Env = process.env): Config {
       lockAfterFailures: integer('LOGIN_LOCK_AFTER_FAILURES', 20, 1, 100_000),
       lockSeconds: duration('LOGIN_LOCK_DURATION', 15 * 60),
     }),
-    trustProxy: boolean('TRUST_PROXY', false),
+    trustProxy: trustProxy(read('TRUST_PROXY'), problems),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read('DATA_DIR') ?? '.herald',
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -373,6 +405,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     http: Object.freeze(httpPolicy(nodeEnv, { read, boolean, problems })),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    console: boolean('CONSOLE', true),
     metrics: Object.freeze({
       token: secret('METRICS_TOKEN', 16),
       port: read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535),
@@ -425,6 +458,13 @@ function httpPolicy(
     }
   }
   return { corsOrigins: Object.freeze(corsOrigins.filter((origin) => origin !== 'none')), introspection, sandbox };
+}
+
+function trustProxy(value: string | undefined, problems: string[]): TrustProxy {
+  const parsed = parseTrustProxy(value);
+  if ('trust' in parsed) return parsed.trust;
+  problems.push(parsed.problem);
+  return false;
 }
 
 /** WEBHOOK_*: see WebhooksConfig. */

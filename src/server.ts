@@ -148,7 +148,11 @@ export class Herald {
       databaseUrl = this.embedded.url;
     }
     const embedded = this.embedded !== null;
-    const dataSource = createDataSource(databaseUrl, { embedded, applicationName: `herald:${this.instanceId}` });
+    const dataSource = createDataSource(databaseUrl, {
+      embedded,
+      applicationName: `herald:${this.instanceId}`,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    });
     try {
       await dataSource.initialize();
     } catch (error) {

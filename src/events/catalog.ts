@@ -26,6 +26,8 @@ export interface EventCatalog {
   'auth.login.attempt': { userId: string | null; email: string };
   'auth.login.failed': { userId: string | null; email: string; reason: LoginFailureReason };
   'auth.account.locked': { userId: string; failures: number; lockedUntil: string };
+  /** A sign-in without a device token of this account: a device never seen before (DESIGN §6b). */
+  'auth.device.new': { userId: string; deviceId: string };
   'auth.token.created': { userId: string; sessionId: string };
   'auth.token.refreshed': { userId: string; sessionId: string; withinGraceWindow: boolean };
   'auth.token.revoked': { userId: string; sessionId: string; reason: TokenRevocationReason };
@@ -153,6 +155,7 @@ const NAMES = {
   'auth.login.attempt': true,
   'auth.login.failed': true,
   'auth.account.locked': true,
+  'auth.device.new': true,
   'auth.token.created': true,
   'auth.token.refreshed': true,
   'auth.token.revoked': true,

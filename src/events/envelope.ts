@@ -4,7 +4,7 @@ import type { EventName, EventPayload } from './catalog';
 export interface EventContext {
   /** The request's id (its `x-request-id` response header); null for system events. */
   requestId: string | null;
-  /** The client's IP (from X-Forwarded-For only with TRUST_PROXY). */
+  /** The client's IP (from X-Forwarded-For only through proxies trusted by TRUST_PROXY). */
   ip: string | null;
   userAgent: string | null;
   /**

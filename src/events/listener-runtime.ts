@@ -122,6 +122,9 @@ export class ListenerRuntime {
     this.running = false;
     this.wake();
     await this.loopDone;
+    if (this.active.size > 0) {
+      this.logger.info({ running: this.active.size, deadlineInMs: deadline - Date.now() }, 'waiting for running listeners until the shutdown deadline');
+    }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([...this.active.values()].map((a) => a.done)),

@@ -59,6 +59,12 @@ export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Short-lived JWT; send it as `Authorization: Bearer <accessToken>`. */
   accessToken: Scalars['String']['output'];
+  /**
+   * From `login` and `register` (null otherwise): keep it on this device and send it with each later
+   * `login` of this account. Its sign-ins are then throttled on their own, so failed tries by others
+   * never lock this device out; a sign-in without one is from a new device, and the user is emailed.
+   */
+  deviceToken: Maybe<Scalars['String']['output']>;
   /** Seconds until the access token expires. */
   expiresIn: Scalars['Int']['output'];
   /** Opaque, single-use: exchange it with `refreshToken` for a new pair before the access token expires. */
@@ -119,6 +125,20 @@ export type Event = {
   tenantId: Maybe<Scalars['ID']['output']>;
 };
 
+/** A tenant's events per minute over the last hour: the console's chart. */
+export type EventActivity = {
+  __typename?: 'EventActivity';
+  /**
+   * The cursor to pass as `tenantEvents(after:)` to receive this hour's events and then the live
+   * ones ("0" when the tenant has nothing older).
+   */
+  hourStart: Scalars['String']['output'];
+  /** Sixty minutes, oldest first, the current (unfinished) minute last; minutes without events count 0. */
+  minutes: Array<EventMinute>;
+  /** The seq of the newest event counted: events after it are not in `minutes` yet. */
+  upTo: Scalars['String']['output'];
+};
+
 export type EventConnection = {
   __typename?: 'EventConnection';
   edges: Array<EventEdge>;
@@ -135,6 +155,14 @@ export type EventEdge = {
   __typename?: 'EventEdge';
   cursor: Scalars['String']['output'];
   node: Event;
+};
+
+/** Events of one minute. */
+export type EventMinute = {
+  __typename?: 'EventMinute';
+  count: Scalars['Int']['output'];
+  /** The minute's start (UTC). */
+  minute: Scalars['DateTime']['output'];
 };
 
 export type EventStats = {
@@ -181,6 +209,8 @@ export type ListenerStats = {
 };
 
 export type LoginInput = {
+  /** The `deviceToken` of an earlier sign-in of this account on this device, if it has one. */
+  deviceToken?: InputMaybe<Scalars['String']['input']>;
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
@@ -519,6 +549,8 @@ export type Query = {
   auditLog: AuditEntryConnection;
   /** Deliveries, newest first, e.g. `deliveries(status: DEAD)` (platform admins). */
   deliveries: DeliveryConnection;
+  /** Events per minute of a tenant over the last hour, counted as `events(tenantId:)` shows them to you (its members). */
+  eventActivity: EventActivity;
   /** Events per name and deliveries per listener (platform admins). */
   eventStats: EventStats;
   /**
@@ -561,6 +593,11 @@ export type QueryDeliveriesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   listener?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<DeliveryStatus>;
+};
+
+
+export type QueryEventActivityArgs = {
+  tenantId: Scalars['ID']['input'];
 };
 
 
@@ -903,9 +940,11 @@ export type ResolversTypes = ResolversObject<{
   DeliveryEdge: ResolverTypeWrapper<Omit<DeliveryEdge, 'node'> & { node: ResolversTypes['Delivery'] }>;
   DeliveryStatus: DeliveryStatus;
   Event: ResolverTypeWrapper<EventEnvelope>;
+  EventActivity: ResolverTypeWrapper<EventActivity>;
   EventConnection: ResolverTypeWrapper<Omit<EventConnection, 'edges'> & { edges: Array<ResolversTypes['EventEdge']> }>;
   EventCount: ResolverTypeWrapper<EventCount>;
   EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['Event'] }>;
+  EventMinute: ResolverTypeWrapper<EventMinute>;
   EventStats: ResolverTypeWrapper<EventStats>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -956,9 +995,11 @@ export type ResolversParentTypes = ResolversObject<{
   DeliveryConnection: Omit<DeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['DeliveryEdge']> };
   DeliveryEdge: Omit<DeliveryEdge, 'node'> & { node: ResolversParentTypes['Delivery'] };
   Event: EventEnvelope;
+  EventActivity: EventActivity;
   EventConnection: Omit<EventConnection, 'edges'> & { edges: Array<ResolversParentTypes['EventEdge']> };
   EventCount: EventCount;
   EventEdge: Omit<EventEdge, 'node'> & { node: ResolversParentTypes['Event'] };
+  EventMinute: EventMinute;
   EventStats: EventStats;
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -1015,6 +1056,7 @@ export type AuditEntryEdgeResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type AuthPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deviceToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresIn?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -1056,6 +1098,12 @@ export type EventResolvers<ContextType = GraphQLContext, ParentType extends Reso
   tenantId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
+export type EventActivityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventActivity'] = ResolversParentTypes['EventActivity']> = ResolversObject<{
+  hourStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  minutes?: Resolver<Array<ResolversTypes['EventMinute']>, ParentType, ContextType>;
+  upTo?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type EventConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventConnection'] = ResolversParentTypes['EventConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['EventEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
@@ -1069,6 +1117,11 @@ export type EventCountResolvers<ContextType = GraphQLContext, ParentType extends
 export type EventEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventEdge'] = ResolversParentTypes['EventEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Event'], ParentType, ContextType>;
+}>;
+
+export type EventMinuteResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventMinute'] = ResolversParentTypes['EventMinute']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minute?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type EventStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventStats'] = ResolversParentTypes['EventStats']> = ResolversObject<{
@@ -1155,6 +1208,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'tenantId'>>;
   deliveries?: Resolver<ResolversTypes['DeliveryConnection'], ParentType, ContextType, Partial<QueryDeliveriesArgs>>;
+  eventActivity?: Resolver<ResolversTypes['EventActivity'], ParentType, ContextType, RequireFields<QueryEventActivityArgs, 'tenantId'>>;
   eventStats?: Resolver<ResolversTypes['EventStats'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<QueryEventsArgs>>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType, RequireFields<QueryInvitationsArgs, 'tenantId'>>;
@@ -1270,9 +1324,11 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   DeliveryConnection?: DeliveryConnectionResolvers<ContextType>;
   DeliveryEdge?: DeliveryEdgeResolvers<ContextType>;
   Event?: EventResolvers<ContextType>;
+  EventActivity?: EventActivityResolvers<ContextType>;
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventCount?: EventCountResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
+  EventMinute?: EventMinuteResolvers<ContextType>;
   EventStats?: EventStatsResolvers<ContextType>;
   Invitation?: InvitationResolvers<ContextType>;
   JSON?: GraphQLScalarType;

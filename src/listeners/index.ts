@@ -20,6 +20,7 @@ import { purgeTenant } from './purge-tenant';
 import { recordAuditEntry } from './record-audit-entry';
 import { sendAccountLockedEmail } from './send-account-locked-email';
 import { sendEmail } from './send-email';
+import { sendNewDeviceEmail } from './send-new-device-email';
 import { sendPasswordChangedNotice } from './send-password-changed-notice';
 import { sendPasswordResetEmail } from './send-password-reset-email';
 import { sendVerificationReminder } from './send-verification-reminder';
@@ -73,6 +74,7 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
     // Security monitoring.
     trackFailedLogins({ dataSource: deps.dataSource, rules: deps.loginThrottle }),
     sendAccountLockedEmail(),
+    sendNewDeviceEmail(account),
     // Signed webhooks to tenants' own systems.
     deliverWebhook({ webhooks: deps.webhooks, timeoutMs: deps.webhookTimeoutMs }),
     notifyWebhookDisabled(deps),

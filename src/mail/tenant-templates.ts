@@ -1,4 +1,4 @@
-import { escapeHtml, type RenderedEmail } from './templates';
+import { escapeHtml, unlinkable, type RenderedEmail } from './templates';
 
 /** To the owner when onboarding has set the tenant up: what to do first. */
 export function setupGuideEmail(data: { ownerName: string; tenantName: string; slug: string }): RenderedEmail {
@@ -23,23 +23,28 @@ export function setupGuideEmail(data: { ownerName: string; tenantName: string; s
   };
 }
 
-/** To each platform admin when a tenant is created. */
+/**
+ * To each platform admin when a tenant is created. The name, slug and owner's address are the
+ * creator's text: quoted so no mail client makes a link of them (`unlinkable`), escaped in HTML.
+ */
 export function tenantCreatedNoticeEmail(data: {
   tenantId: string;
   tenantName: string;
   slug: string;
   ownerEmail: string | null;
 }): RenderedEmail {
-  const owner = data.ownerEmail ?? 'an account that no longer exists';
+  const owner = data.ownerEmail ? unlinkable(data.ownerEmail) : 'an account that no longer exists';
+  const name = unlinkable(data.tenantName);
+  const slug = unlinkable(data.slug);
   return {
-    subject: `New tenant: ${data.tenantName} (${data.slug})`,
+    subject: `New tenant: ${name} (${slug})`,
     text:
-      `A tenant was created.\n\nName: ${data.tenantName}\nSlug: ${data.slug}\nId: ${data.tenantId}\n` +
+      `A tenant was created.\n\nName: “${name}”\nSlug: ${slug}\nId: ${data.tenantId}\n` +
       `Owner: ${owner}\n\nIts onboarding runs now; follow it with tenant(id) { status onboarding { step status } }.\n`,
     html:
       `<p>A tenant was created.</p><table>` +
-      `<tr><th align="left">Name</th><td>${escapeHtml(data.tenantName)}</td></tr>` +
-      `<tr><th align="left">Slug</th><td>${escapeHtml(data.slug)}</td></tr>` +
+      `<tr><th align="left">Name</th><td>“${escapeHtml(name)}”</td></tr>` +
+      `<tr><th align="left">Slug</th><td>${escapeHtml(slug)}</td></tr>` +
       `<tr><th align="left">Id</th><td>${escapeHtml(data.tenantId)}</td></tr>` +
       `<tr><th align="left">Owner</th><td>${escapeHtml(owner)}</td></tr></table>` +
       `<p>Its onboarding runs now; follow it with <code>tenant(id) { status onboarding { step status } }</code>.</p>`,

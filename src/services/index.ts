@@ -12,6 +12,7 @@ import type { SupportService } from './support-service';
 import type { TenantService } from './tenant-service';
 import type { WebhookService } from './webhook-service';
 import type { LiveEvents } from '../live/live-events';
+import type { RequestLoaders } from './request-loaders';
 
 /** The services resolvers call; built in src/services/build-services.ts. */
 export interface Services {
@@ -29,4 +30,6 @@ export interface Services {
   invitations: InvitationService;
   webhooks: WebhookService;
   live: LiveEvents;
+  /** A fresh set of per-request batching loaders (one per GraphQL operation's context). */
+  loaders: () => RequestLoaders;
 }
