@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startTestHerald, type TestHerald } from './support/herald';
+import { childCoverageEnv } from './support/env';
 
 let t: TestHerald;
 beforeAll(async () => {
@@ -12,7 +13,7 @@ function runDemo(url: string): Promise<{ code: number | null; stdout: string; st
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'scripts/demo.ts', '--url', url], {
       cwd: path.resolve(__dirname, '..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...childCoverageEnv() },
     });
     let stdout = '';
     let stderr = '';

@@ -133,10 +133,8 @@ describe('embedded mode (no DATABASE_URL, REDIS_URL or SMTP_URL)', () => {
     first.signal('SIGTERM');
     await Promise.all(registrations);
     const { code } = await first.exited;
-    const shutdownMs = performance.now() - signalledAt;
 
-    expect(code).toBe(0);
-    expect(shutdownMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(code).toBe(0); // main.ts exits 1 when the shutdown outlasts SHUTDOWN_TIMEOUT_MS
     expect(answered.map(({ response }) => [response.status, response.errors])).toEqual(
       Array.from({ length: 8 }, () => [200, undefined]),
     );

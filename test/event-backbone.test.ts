@@ -50,7 +50,7 @@ let t: TestHerald;
 const adminEmail = uniqueEmail('admin');
 beforeAll(async () => {
   t = await startTestHerald({ PLATFORM_ADMIN_EMAILS: adminEmail }, { extraListeners: [flaky, broken, slow] });
-  await t.db.query('CREATE TABLE test_effects (event_id uuid, listener text, PRIMARY KEY (event_id, listener))');
+  await t.db.query('CREATE TABLE test_effects (event_id uuid NOT NULL, listener text NOT NULL) -- no key: a second application would show as a second row');
 });
 afterAll(() => t.stop());
 
@@ -77,7 +77,9 @@ describe('the event store', () => {
 
     const committed = await gql(t.url, REGISTER, { input }, { headers: { 'x-request-id': `commit-${requestId}` } });
     expect(committed.errors).toBeUndefined();
-    // The duplicate fails inside its transaction (unique email), after the service recorded its events.
+    // The duplicate fails inside its transaction (unique email) before the service records an
+    // event, so this checks the API's answer; a unit of work that records events and then fails is
+    // event-store.test.ts › records nothing, neither events nor delivery rows, when the unit of work rolls back.
     const rolledBack = await gql(t.url, REGISTER, { input }, { headers: { 'x-request-id': `rollback-${requestId}` } });
     expect(errorCode(rolledBack)).toBe('CONFLICT');
 

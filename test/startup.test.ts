@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from './support/database';
-import { POSTGRES_ADMIN_URL } from './support/env';
+import { POSTGRES_ADMIN_URL, childCoverageEnv } from './support/env';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -28,7 +28,7 @@ function startServer(
     // when the child has not answered within 30 ms, which a loaded machine misses.
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', ...childCoverageEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -176,16 +176,16 @@ describe('tenantEvents', () => {
     ws.dispose();
   });
 
-  it('reaches a subscriber on another instance within a second', async () => {
+  it('reaches a subscriber on another instance', async () => {
     const peer = await t.startPeer();
     const ws = connect(peer.url, owner.token);
     await ws.connected;
     const live = ws.subscribe(TENANT_EVENTS, { tenantId: tenant.id, names: ['tenant.updated'] });
     await waitFor(() => peer.liveStats().subscriptions === 1, { what: 'the subscription on the peer' });
-    const started = Date.now();
     await t.gql(UPDATE_TENANT, { id: tenant.id, input: { name: 'Seen on the peer' } }, owner.token);
-    await waitFor(() => eventsOf(live).length === 1, { what: 'the event on the peer', timeoutMs: 1_000 });
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // How fast is the bench's business (bench/); here: it arrives, once.
+    await waitFor(() => eventsOf(live).length === 1, { what: 'the event on the peer' });
+    expect(eventsOf(live).map((e: any) => e.payload?.name)).toEqual(['Seen on the peer']);
     ws.dispose();
   });
 

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { Client } from 'pg';
 import { ME } from './support/graphql-client';
 import { startTestHerald, type TestHerald } from './support/herald';
 import { openRawSocket, type RawSocket } from './support/raw-ws';
@@ -83,23 +84,45 @@ describe('graphql-transport-ws messages', () => {
     await waitFor(() => t.herald.liveStats().connections === before, { what: 'the connection to be released' });
   });
 
-  it('starts a few operations of a connection at once; one completed while it waited for a turn never runs', async () => {
+  it('starts a few operations of a connection at once; the others wait for a turn, and one completed meanwhile never runs', async () => {
     const raw = await open();
     await raw.init(owner.token);
     const FLOOD = 12;
-    for (let i = 0; i < FLOOD; i++) {
-      raw.subscribe(`rename-${i}`, UPDATE_TENANT, { id: tenantId, input: { name: `Flood ${i}` } });
-      raw.send({ type: 'complete', id: `rename-${i}` });
+    const renamed = async () =>
+      (await t.db.query<{ name: string }>(`SELECT payload->>'name' AS name FROM events WHERE name = 'tenant.updated' AND tenant_id = $1`, [tenantId]))
+        .map((row) => row.name)
+        .sort();
+    const before = await renamed();
+    // The test holds the tenant's row: a rename that starts blocks in its UPDATE and keeps its turn.
+    const lock = new Client({ connectionString: t.db.url });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+      for (let i = 0; i < FLOOD; i++) raw.subscribe(`rename-${i}`, UPDATE_TENANT, { id: tenantId, input: { name: `Flood ${i}` } });
+      const blocked = async () =>
+        Number(
+          (await t.db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          ))[0].n,
+        );
+      await waitFor(async () => (await blocked()) === STARTS_AT_ONCE, { what: `${STARTS_AT_ONCE} renames started (blocked on the row)` });
+      // The rest are waiting for a turn: the client completes every rename now.
+      for (let i = 0; i < FLOOD; i++) raw.send({ type: 'complete', id: `rename-${i}` });
+      raw.send({ type: 'ping' });
+      await raw.waitFor((m) => m.type === 'pong', 'the pong after the completes (messages are handled in order)');
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined);
+      await lock.end();
     }
-    // Messages are handled in order: once this answers, every rename has started or been dropped.
+    // Turns are given in order: once this answers, every waiting rename has had its turn (and been dropped).
     raw.subscribe('after', ME);
     await raw.waitFor((m) => m.id === 'after' && m.type === 'complete', 'the query after the flood');
-    const renamed = async () =>
-      (await t.db.query(`SELECT 1 FROM events WHERE name = 'tenant.updated' AND tenant_id = $1`, [tenantId])).length;
-    await waitFor(async () => (await renamed()) > 0, { what: 'the renames that started to commit' });
-    // Give every rename that did start ample time to commit (each takes milliseconds).
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    // The first ones had a turn and started before their complete arrived; the rest never ran.
-    expect(await renamed()).toBeLessThanOrEqual(STARTS_AT_ONCE);
+    // The started ones commit (their client completed them, so nothing is sent for them).
+    const started = Array.from({ length: STARTS_AT_ONCE }, (_, i) => `Flood ${i}`);
+    await waitFor(async () => (await renamed()).length === before.length + STARTS_AT_ONCE, { what: 'the started renames to commit' });
+    expect(await renamed()).toEqual([...before, ...started].sort());
+    expect(raw.messages.filter((m) => m.id?.startsWith('rename-'))).toEqual([]);
+    // The exact count of operations started (none of the completed ones) is src/live/ws/ws-transport.test.ts's.
   });
 });

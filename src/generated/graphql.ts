@@ -5,6 +5,7 @@ import { EventEnvelope } from '../events/envelope';
 import { DeliveryView } from '../services/delivery-service';
 import { MemberView } from '../services/membership-service';
 import { SessionView } from '../services/session-service';
+import { WebhookEndpointView, WebhookAttemptView } from '../services/webhook-service';
 import { GraphQLContext } from '../graphql/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -58,6 +59,12 @@ export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Short-lived JWT; send it as `Authorization: Bearer <accessToken>`. */
   accessToken: Scalars['String']['output'];
+  /**
+   * From `login` and `register` (null otherwise): keep it on this device and send it with each later
+   * `login` of this account. Its sign-ins are then throttled on their own, so failed tries by others
+   * never lock this device out; a sign-in without one is from a new device, and the user is emailed.
+   */
+  deviceToken: Maybe<Scalars['String']['output']>;
   /** Seconds until the access token expires. */
   expiresIn: Scalars['Int']['output'];
   /** Opaque, single-use: exchange it with `refreshToken` for a new pair before the access token expires. */
@@ -202,6 +209,8 @@ export type ListenerStats = {
 };
 
 export type LoginInput = {
+  /** The `deviceToken` of an earlier sign-in of this account on this device, if it has one. */
+  deviceToken?: InputMaybe<Scalars['String']['input']>;
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
@@ -237,6 +246,8 @@ export type Mutation = {
   changePassword: AuthPayload;
   /** Creates a tenant with you as OWNER. Returns at once, PROVISIONING; onboarding runs in the background. */
   createTenant: Tenant;
+  /** Adds an endpoint; the answer carries its signing secret, shown this once. */
+  createWebhookEndpoint: WebhookEndpointWithSecret;
   /** Declines with the token of the invitation's link (no account needed). */
   declineInvitation: Scalars['Boolean']['output'];
   /**
@@ -248,6 +259,8 @@ export type Mutation = {
   deleteAccount: Scalars['Boolean']['output'];
   /** Deletes a tenant (OWNER): DELETING at once, then its data is purged and only a tombstone stays. */
   deleteTenant: Tenant;
+  /** Removes an endpoint; its waiting messages are cancelled. */
+  deleteWebhookEndpoint: Scalars['Boolean']['output'];
   /** Support (platform admins): ends every session of the account; returns how many. */
   endUserSessions: Scalars['Int']['output'];
   /**
@@ -270,6 +283,8 @@ export type Mutation = {
   register: AuthPayload;
   /** Takes a user's role away (OWNER, ADMIN; only owners remove owners; never the last owner). */
   removeMember: Scalars['Boolean']['output'];
+  /** Sends again every message to the endpoint since `since` that was not delivered; answers how many. */
+  replayWebhookMessages: Scalars['Int']['output'];
   /**
    * Emails a password reset link (valid 30 minutes) if an account has this address. Answers true
    * either way: it never tells whether an address has an account.
@@ -290,16 +305,23 @@ export type Mutation = {
   retryDelivery: Delivery;
   /** Puts a FAILED tenant's dead onboarding step back in line (platform admins). */
   retryTenantOnboarding: Tenant;
+  /** Sends one message (the event to the endpoint) again now, whatever its state, with the same `webhook-id`. */
+  retryWebhookMessage: WebhookAttempt;
   /** Withdraws a PENDING invitation. */
   revokeInvitation: Invitation;
   /** Ends one of your sessions (its sockets close too). NOT_FOUND unless it is yours and live. */
   revokeSession: Scalars['Boolean']['output'];
+  /** A new signing secret, shown this once; the previous one keeps signing too for 24 hours. */
+  rotateWebhookSecret: WebhookEndpointWithSecret;
+  /** Sends a `webhook.test` event to this endpoint alone; answers with its PENDING attempt. */
+  sendTestWebhook: WebhookAttempt;
   /** Support (platform admins): sends the account a new verification link. */
   sendVerificationEmail: Scalars['Boolean']['output'];
   /** Support (platform admins): lifts the lock that failed sign-ins put on an account. False when it was not locked. */
   unlockAccount: Scalars['Boolean']['output'];
   /** Renames a tenant or changes its slug (OWNER, ADMIN). */
   updateTenant: Tenant;
+  updateWebhookEndpoint: WebhookEndpoint;
   /**
    * Uses the link of a verification email (`/console/verify-email?token=…`): the address is verified,
    * or, for a link from changeEmail, becomes the account's email. Works once, without signing in.
@@ -344,6 +366,12 @@ export type MutationCreateTenantArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: WebhookEndpointInput;
+  tenantId: Scalars['ID']['input'];
+};
+
+
 export type MutationDeclineInvitationArgs = {
   token: Scalars['String']['input'];
 };
@@ -355,6 +383,11 @@ export type MutationDeleteAccountArgs = {
 
 
 export type MutationDeleteTenantArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -402,6 +435,12 @@ export type MutationRemoveMemberArgs = {
 };
 
 
+export type MutationReplayWebhookMessagesArgs = {
+  endpointId: Scalars['ID']['input'];
+  since: Scalars['DateTime']['input'];
+};
+
+
 export type MutationRequestPasswordResetArgs = {
   email: Scalars['String']['input'];
 };
@@ -433,12 +472,28 @@ export type MutationRetryTenantOnboardingArgs = {
 };
 
 
+export type MutationRetryWebhookMessageArgs = {
+  endpointId: Scalars['ID']['input'];
+  eventId: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeInvitationArgs = {
   id: Scalars['ID']['input'];
 };
 
 
 export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSendTestWebhookArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -456,6 +511,12 @@ export type MutationUnlockAccountArgs = {
 export type MutationUpdateTenantArgs = {
   id: Scalars['ID']['input'];
   input: UpdateTenantInput;
+};
+
+
+export type MutationUpdateWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+  input: WebhookEndpointUpdate;
 };
 
 
@@ -513,6 +574,10 @@ export type Query = {
   tenant: Maybe<Tenant>;
   /** Your tenants (every live tenant for platform admins), oldest first. `first` is 1 to 200 (default 50). */
   tenants: TenantConnection;
+  /** An endpoint's attempts, newest first. */
+  webhookAttempts: WebhookAttemptConnection;
+  /** A tenant's webhook endpoints, oldest first (OWNER, ADMIN, platform admins). */
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -559,6 +624,18 @@ export type QueryTenantArgs = {
 export type QueryTenantsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryWebhookAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  endpointId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryWebhookEndpointsArgs = {
+  tenantId: Scalars['ID']['input'];
 };
 
 export type RegisterInput = {
@@ -694,6 +771,89 @@ export type User = {
   name: Scalars['String']['output'];
 };
 
+/** One HTTP request of a webhook message (a message is one event to one endpoint; its `webhook-id` is the event id). */
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  /** 1 for the message's first request, then counting up (retries, manual resends). */
+  attempt: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  durationMs: Maybe<Scalars['Int']['output']>;
+  endpointId: Scalars['ID']['output'];
+  /** Why it failed. */
+  error: Maybe<Scalars['String']['output']>;
+  /** The event, which is also the message's `webhook-id`. */
+  eventId: Scalars['ID']['output'];
+  eventName: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** When the next try is planned (null: delivered, given up, or the endpoint disabled). */
+  nextAttemptAt: Maybe<Scalars['DateTime']['output']>;
+  /** The first 1 KB of the endpoint's answer. */
+  responseBody: Maybe<Scalars['String']['output']>;
+  /** The HTTP status the endpoint answered, if it answered. */
+  responseStatus: Maybe<Scalars['Int']['output']>;
+  status: WebhookAttemptStatus;
+};
+
+export type WebhookAttemptConnection = {
+  __typename?: 'WebhookAttemptConnection';
+  edges: Array<WebhookAttemptEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookAttemptEdge = {
+  __typename?: 'WebhookAttemptEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookAttempt;
+};
+
+export type WebhookAttemptStatus =
+  /** Another answer, no answer within the time limit, or a refused address. */
+  | 'FAILED'
+  /** Queued (retryWebhookMessage, sendTestWebhook): not sent yet. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
+
+/**
+ * Where a tenant's events go as signed webhooks (Standard Webhooks; docs/WEBHOOKS.md). Managed by the
+ * tenant's OWNER and ADMIN, and platform admins.
+ */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  createdAt: Scalars['DateTime']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  /** Why it was disabled: by a person, because it answered 410, or after 5 days without a successful delivery. */
+  disabledReason: Maybe<Scalars['String']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  /** Event names it receives. Empty: every event of the tenant but the `auth.*` ones, which must be listed by name. */
+  eventTypes: Array<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  tenantId: Scalars['ID']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type WebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** https:// (http:// only outside production or with WEBHOOK_ALLOW_PRIVATE_NETWORKS); no user name or password in it. */
+  url: Scalars['String']['input'];
+};
+
+export type WebhookEndpointUpdate = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** false disables it (its waiting messages are cancelled); true enables it again. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An endpoint with its signing secret (`whsec_…`): shown only by createWebhookEndpoint and rotateWebhookSecret. */
+export type WebhookEndpointWithSecret = {
+  __typename?: 'WebhookEndpointWithSecret';
+  endpoint: WebhookEndpoint;
+  secret: Scalars['String']['output'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -812,6 +972,14 @@ export type ResolversTypes = ResolversObject<{
   TenantStatus: TenantStatus;
   UpdateTenantInput: UpdateTenantInput;
   User: ResolverTypeWrapper<UserEntity>;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
+  WebhookAttemptConnection: ResolverTypeWrapper<Omit<WebhookAttemptConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookAttemptEdge']> }>;
+  WebhookAttemptEdge: ResolverTypeWrapper<Omit<WebhookAttemptEdge, 'node'> & { node: ResolversTypes['WebhookAttempt'] }>;
+  WebhookAttemptStatus: WebhookAttemptStatus;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointView>;
+  WebhookEndpointInput: WebhookEndpointInput;
+  WebhookEndpointUpdate: WebhookEndpointUpdate;
+  WebhookEndpointWithSecret: ResolverTypeWrapper<Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -854,6 +1022,13 @@ export type ResolversParentTypes = ResolversObject<{
   TenantOnboarding: TenantOnboarding;
   UpdateTenantInput: UpdateTenantInput;
   User: UserEntity;
+  WebhookAttempt: WebhookAttemptView;
+  WebhookAttemptConnection: Omit<WebhookAttemptConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookAttemptEdge']> };
+  WebhookAttemptEdge: Omit<WebhookAttemptEdge, 'node'> & { node: ResolversParentTypes['WebhookAttempt'] };
+  WebhookEndpoint: WebhookEndpointView;
+  WebhookEndpointInput: WebhookEndpointInput;
+  WebhookEndpointUpdate: WebhookEndpointUpdate;
+  WebhookEndpointWithSecret: Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
 }>;
 
 export type AuditEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
@@ -881,6 +1056,7 @@ export type AuditEntryEdgeResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type AuthPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deviceToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresIn?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -990,9 +1166,11 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   changeMemberRole?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationChangeMemberRoleArgs, 'role' | 'tenantId' | 'userId'>>;
   changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
+  createWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input' | 'tenantId'>>;
   declineInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeclineInvitationArgs, 'token'>>;
   deleteAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'password'>>;
   deleteTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationDeleteTenantArgs, 'id'>>;
+  deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   endUserSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationEndUserSessionsArgs, 'email'>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'email' | 'role' | 'tenantId'>>;
   leaveTenant?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLeaveTenantArgs, 'tenantId'>>;
@@ -1002,6 +1180,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'token'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'tenantId' | 'userId'>>;
+  replayWebhookMessages?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationReplayWebhookMessagesArgs, 'endpointId' | 'since'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
   resendInvitation?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationResendInvitationArgs, 'id'>>;
   resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1009,11 +1188,15 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryDeadDeliveries?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRetryDeadDeliveriesArgs, 'listener'>>;
   retryDelivery?: Resolver<ResolversTypes['Delivery'], ParentType, ContextType, RequireFields<MutationRetryDeliveryArgs, 'id'>>;
   retryTenantOnboarding?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationRetryTenantOnboardingArgs, 'id'>>;
+  retryWebhookMessage?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType, RequireFields<MutationRetryWebhookMessageArgs, 'endpointId' | 'eventId'>>;
   revokeInvitation?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
+  sendTestWebhook?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType, RequireFields<MutationSendTestWebhookArgs, 'id'>>;
   sendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSendVerificationEmailArgs, 'email'>>;
   unlockAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnlockAccountArgs, 'email'>>;
   updateTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationUpdateTenantArgs, 'id' | 'input'>>;
+  updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'id' | 'input'>>;
   verifyEmail?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 }>;
 
@@ -1034,6 +1217,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   tenant?: Resolver<Maybe<ResolversTypes['Tenant']>, ParentType, ContextType, Partial<QueryTenantArgs>>;
   tenants?: Resolver<ResolversTypes['TenantConnection'], ParentType, ContextType, Partial<QueryTenantsArgs>>;
+  webhookAttempts?: Resolver<ResolversTypes['WebhookAttemptConnection'], ParentType, ContextType, RequireFields<QueryWebhookAttemptsArgs, 'endpointId'>>;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, RequireFields<QueryWebhookEndpointsArgs, 'tenantId'>>;
 }>;
 
 export type SessionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
@@ -1088,6 +1273,47 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type WebhookAttemptResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt']> = ResolversObject<{
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  endpointId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  responseStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookAttemptStatus'], ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttemptConnection'] = ResolversParentTypes['WebhookAttemptConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WebhookAttemptEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttemptEdge'] = ResolversParentTypes['WebhookAttemptEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  eventTypes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointWithSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpointWithSecret'] = ResolversParentTypes['WebhookEndpointWithSecret']> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
@@ -1118,5 +1344,10 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   TenantEdge?: TenantEdgeResolvers<ContextType>;
   TenantOnboarding?: TenantOnboardingResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookAttemptConnection?: WebhookAttemptConnectionResolvers<ContextType>;
+  WebhookAttemptEdge?: WebhookAttemptEdgeResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookEndpointWithSecret?: WebhookEndpointWithSecretResolvers<ContextType>;
 }>;
 

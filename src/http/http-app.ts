@@ -9,6 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { bearerToken } from '../auth/access-tokens';
 import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
+import { costLimitPlugin } from '../graphql/cost-limit-plugin';
 import { formatError, rethrowBeforeExecution } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
 import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
@@ -55,7 +56,8 @@ export async function createHttpApp(options: {
   const { config, services, logger } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  // The same policy as the WebSocket side's (src/http/client-address.ts): Express uses proxy-addr too.
+  app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
   app.use(securityHeaders());
   const server = createServer(app);
 
@@ -75,6 +77,7 @@ export async function createHttpApp(options: {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
       config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      costLimitPlugin(config.limits.maxCost),
       loggingPlugin(logger),
       metricsPlugin(options.metrics),
       tracingPlugin(),
@@ -130,6 +133,7 @@ export async function createHttpApp(options: {
           span: requestTrace(res).span,
           viewer,
           services,
+          loaders: services.loaders(),
         };
       },
     }),

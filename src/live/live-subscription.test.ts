@@ -279,8 +279,8 @@ describe('LiveSubscription with FanOut', () => {
     await settle();
     expect(sink.written).toHaveLength(200); // one page, then it waits
     sink.buffered = 0;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await settle();
+    // The replay looks at the sink again on a timer: wait for the rest, with a deadline (2 s).
+    for (let i = 0; i < 200 && sink.written.length < 450; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(sink.written).toHaveLength(450);
     expect(fake.reads).toEqual(['0', '200', '400']);
   });

@@ -57,6 +57,13 @@ export class AuthRateLimits {
     return this.charge(this.perAccount, accountKey(operation, account), operation);
   }
 
+  /** Forgets what `account` spent on `operation` (a password reset proves the owner: their sign-in is not held back). */
+  async forgetAccount(operation: AuthOperation, account: string): Promise<void> {
+    await this.perAccount.delete(accountKey(operation, account)).catch((error: unknown) => {
+      this.logger.warn({ err: error, operation }, 'could not reset a rate limit');
+    });
+  }
+
   private charge(limiter: RateLimiterAbstract, key: string, operation: AuthOperation): Promise<void> {
     return chargeLimiter(limiter, key, this.logger, { operation });
   }

@@ -60,7 +60,7 @@ export class PasswordService {
     const token = rules.token('token', input.token);
     const password = newPassword('newPassword', input.newPassword);
     const passwordHash = await this.hasher.hash(password);
-    return this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
+    const reset = await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
       const link = await this.linkTokens.consume(tx.manager, token, ['reset_password']);
       const user = await lockLiveUserForUpdate(tx.manager, link.subjectId);
       if (!user) throw new NotFoundError('This account no longer exists.');
@@ -75,8 +75,11 @@ export class PasswordService {
       const sessionsEnded = await endSessions(tx, user.id, 'password_reset');
       tx.record('auth.password.reset', { userId: user.id, sessionsEnded }, actor);
       if (provesAddress && !user.emailVerifiedAt) tx.record('user.email.verified', { userId: user.id, email: user.email }, actor);
-      return true;
+      return user.email;
     });
+    // Sign-ins others spent this account's per-account limit on no longer hold its owner back.
+    await this.rateLimits.forgetAccount('login', reset);
+    return true;
   }
 
   /**

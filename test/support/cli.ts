@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
+import { childCoverageEnv } from './env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'herald.js');
@@ -12,7 +13,7 @@ export interface CliResult {
 
 /** The environment a CLI run sees: only what it is given (no DATABASE_URL of the developer's). */
 function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...childCoverageEnv(), ...env };
 }
 
 /** Runs `herald <args>` (bin/herald.js, as `npx herald` does) to its end. */

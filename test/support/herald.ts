@@ -13,6 +13,8 @@ export interface TestHerald {
   url: string;
   db: TestDatabase;
   smtp: SmtpSink;
+  /** Its REDIS_PREFIX: the namespace of its pub/sub channels and rate-limit keys on the shared Redis. */
+  redisPrefix: string;
   /** Every log line the server wrote, parsed. */
   logs: Record<string, unknown>[];
   /** The raw log text, for scanning. */
@@ -48,6 +50,9 @@ export async function startTestHerald(
     LOG_LEVEL: 'debug',
     PASSWORD_HASH_COST: 'low',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Suites create many tenants with one owner; test/tenant-quotas.test.ts checks the real defaults.
+    TENANTS_PER_USER: '1000',
+    TENANT_CREATIONS_PER_USER_PER_HOUR: '1000',
   };
   const peers: Herald[] = [];
   const build = (overrides: Record<string, string>, heraldOptions: HeraldOptions) =>
@@ -75,6 +80,7 @@ export async function startTestHerald(
     url,
     db,
     smtp,
+    redisPrefix: env.REDIS_PREFIX ?? prefix,
     get logs() {
       return lines.map((line) => JSON.parse(line));
     },

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { childCoverageEnv } from './env';
 
 /** The repository root: where `src/main.ts` and `node_modules` are. */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -43,7 +44,7 @@ const started = new Set<ServerProcess>();
 export function startServerProcess(env: Record<string, string>, options: { args?: string[] } = {}): ServerProcess {
   const child = spawn(process.execPath, options.args ?? ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...childCoverageEnv(), ...env },
     detached: true, // its own process group: kill() reaches whatever it spawns
     stdio: ['ignore', 'pipe', 'pipe'],
   });

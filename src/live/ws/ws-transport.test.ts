@@ -5,6 +5,7 @@ import type { Logger } from '../../logger';
 import { HeraldCloseCode } from '../close-codes';
 import type { StartedOperation } from '../live-operation';
 import type { ProtocolHooks } from './ws-protocol';
+import { STARTS_AT_ONCE } from './ws-connection';
 import { serveGraphQLWs } from './ws-transport';
 
 /**
@@ -162,6 +163,37 @@ describe('graphql-transport-ws on fake sockets', () => {
       { id: 'bad', type: 'error', payload: [{ message: 'no such field' }] },
       { id: 'q', type: 'next', payload: { data: { hello: 'hi' } } },
       { id: 'q', type: 'complete' },
+    ]);
+  });
+
+  it('starts at most STARTS_AT_ONCE operations of a connection at once; one completed while it waited for a turn never starts', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<string>((resolve) => (release = () => resolve('hi')));
+    const started: string[] = [];
+    const { wss } = serve({
+      onSubscribe: (_connection, _id, payload) => ({ schema, document: parse(payload.query), rootValue: { hello: () => gate } }) as ExecutionArgs,
+      context: (_connection, id) => {
+        started.push(id); // called once an operation has its turn and starts
+        return {};
+      },
+    });
+    const socket = await acknowledged(wss);
+    const FLOOD = 12;
+    for (let i = 0; i < FLOOD; i++) {
+      socket.receive({ type: 'subscribe', id: `op${i}`, payload: { query: '{ hello }' } });
+      socket.receive({ type: 'complete', id: `op${i}` });
+    }
+    socket.receive({ type: 'subscribe', id: 'after', payload: { query: '{ hello }' } });
+    await flush();
+    const first = Array.from({ length: STARTS_AT_ONCE }, (_, i) => `op${i}`);
+    expect(started).toEqual(first);
+    release();
+    for (let i = 0; i < 20 && !socket.sent.some((m) => m.id === 'after' && m.type === 'complete'); i++) await flush();
+    // Every completed one had its turn before 'after' (turns go in order) and did not start.
+    expect(started).toEqual([...first, 'after']);
+    expect(socket.sent.filter((m) => m.id !== undefined)).toEqual([
+      { id: 'after', type: 'next', payload: { data: { hello: 'hi' } } },
+      { id: 'after', type: 'complete' },
     ]);
   });
 
