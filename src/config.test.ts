@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       databaseUrl: undefined,
       databasePreparedStatements: true,
+      databaseStatementTimeoutMs: 30_000,
+      databaseConnectionsPerRequest: 4,
       redisUrl: undefined,
       redisPrefix: 'herald:',
       smtpUrl: undefined,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { parseTrustProxy, type TrustProxy } from './http/client-address';
 
 /**
  * Herald's configuration: the only module that reads `process.env`.
@@ -19,6 +20,16 @@ export interface Config {
    * behind a pooler that does not keep sessions, e.g. PgBouncer in transaction mode before 1.21.
    */
   readonly databasePreparedStatements: boolean;
+  /**
+   * Longest a statement may run, ms (PostgreSQL's statement_timeout on every pooled connection; 0:
+   * no limit). A request that would hold the database longer fails instead of starving the others.
+   */
+  readonly databaseStatementTimeoutMs: number;
+  /**
+   * Pooled connections one GraphQL request may hold at once (its root fields, and the lists they
+   * fan out to, take turns beyond that), so one request cannot take the whole pool.
+   */
+  readonly databaseConnectionsPerRequest: number;
   /** Redis URL; absent means an in-process PubSub (one instance only). */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis channel, so several deployments (or test files) can share one Redis. */
@@ -50,16 +61,27 @@ export interface Config {
    * generated once and kept under `dataDir` (src/auth/secret-key.ts); production requires it.
    */
   readonly secretKey: Buffer | undefined;
+  /** What one user may create (platform admins are exempt). */
+  readonly tenantQuotas: TenantQuotas;
   /** Verified email, password reset, invitations: lifetimes (seconds) and caps. */
   readonly accounts: AccountsConfig;
   /** Auth mutations (register, login, refreshToken) per minute per client IP, all three together. */
   readonly rateLimitAuthPerMinute: number;
   /** Each auth mutation per minute per account (the email; refreshToken: the token's user). */
   readonly rateLimitAuthPerAccountPerMinute: number;
+  /**
+   * `register` answers CONFLICT for an address that has an account (so people learn to sign in);
+   * a client address that got this many such answers in an hour is refused `register` for the rest
+   * of it (RATE_LIMITED), so the answer cannot be used to list accounts at speed.
+   */
+  readonly registerConflictsPerHour: number;
   /** Failed-login throttling and account locking (see src/services/login-throttle.ts). */
   readonly loginThrottle: LoginThrottleConfig;
-  /** Take the client IP from X-Forwarded-For (only behind a proxy you trust). */
-  readonly trustProxy: boolean;
+  /**
+   * The proxies in front of Herald trusted to tell the client's address in X-Forwarded-For: none
+   * (false), a hop count, or their addresses/CIDRs (src/http/client-address.ts).
+   */
+  readonly trustProxy: TrustProxy;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where embedded mode keeps its database and mail. */
   readonly dataDir: string;
@@ -79,6 +101,8 @@ export interface Config {
   };
   /** Circuit breakers on listeners' dependencies: consecutive failures that open one, first wait before a probe (ms). */
   readonly circuitBreakers: { readonly failureThreshold: number; readonly cooldownMs: number };
+  /** Signed webhooks (src/webhooks, docs/WEBHOOKS.md). */
+  readonly webhooks: WebhooksConfig;
   /** Live limits: subscriptions per WebSocket, live connections per user (WebSockets and SSE streams), events queued per subscriber. */
   readonly ws: {
     readonly maxSubscriptionsPerConnection: number;
@@ -91,6 +115,8 @@ export interface Config {
   readonly http: HttpPolicy;
   /** `standard` scrypt parameters, or `low` (test suites only). */
   readonly passwordHashCost: 'standard' | 'low';
+  /** The web console at /console (CONSOLE, default on): static files of `npm run build` (docs/CONSOLE.md). */
+  readonly console: boolean;
   /**
    * GET /metrics (Prometheus). With `port`, served only on that port; otherwise on the main port,
    * behind `Authorization: Bearer <token>` when `token` is set. In production without either,
@@ -106,6 +132,28 @@ export interface Config {
     /** Stop between an event's commit and its publication (a test kills the process there). */
     readonly pauseBeforePublish: boolean;
   };
+}
+
+/** Signed webhooks; durations in ms. */
+export interface WebhooksConfig {
+  /**
+   * WEBHOOK_RETRY_SCHEDULE: the wait before each attempt, the first being 0 (at once); Svix's
+   * schedule by default (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over about 28 h).
+   */
+  readonly retryScheduleMs: readonly number[];
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_NETWORKS: deliver to loopback, private, link-local, CGNAT, multicast and
+   * metadata addresses, and over http://. For tests and local development only.
+   */
+  readonly allowPrivateNetworks: boolean;
+  /** Whether http:// URLs are accepted: with the flag above, or outside production. */
+  readonly allowHttp: boolean;
+  /** WEBHOOK_TIMEOUT: one request's time limit (15 s). */
+  readonly timeoutMs: number;
+  /** WEBHOOK_DISABLE_AFTER: an endpoint with no success for this long after a failure is disabled (5 days). */
+  readonly disableAfterMs: number;
+  /** WEBHOOK_ENDPOINT_CONCURRENCY: requests to one endpoint at once, across instances (4). */
+  readonly endpointConcurrency: number;
 }
 
 /** Thresholds of failed-login throttling; durations in seconds. */
@@ -124,6 +172,14 @@ export interface LoginThrottleConfig {
   readonly lockAfterFailures: number;
   /** How long a lock lasts. */
   readonly lockSeconds: number;
+}
+
+/** Quotas on creating tenants; platform admins are exempt. */
+export interface TenantQuotas {
+  /** Live tenants one user may have created (TENANTS_PER_USER, 10). */
+  readonly perUser: number;
+  /** Tenants one user may create in any hour, deleted ones included (TENANT_CREATIONS_PER_USER_PER_HOUR, 5). */
+  readonly creationsPerHour: number;
 }
 
 /** Lifetimes in seconds. */
@@ -152,7 +208,7 @@ export interface RequestLimits {
   readonly maxAliases: number;
   /** Fields selected at the root of one operation. */
   readonly maxRootFields: number;
-  /** graphql-armor's cost estimate: fields weighted by depth, times literal `first`/`last`. */
+  /** The operation's cost, graphql-armor's formula with variables' values (src/graphql/operation-cost.ts). */
   readonly maxCost: number;
   /** Lexical tokens in the document, counted before it is parsed. */
   readonly maxTokens: number;
@@ -284,6 +340,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: read('HOST') ?? '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePreparedStatements: boolean('DATABASE_PREPARED_STATEMENTS', true),
+    databaseStatementTimeoutMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    databaseConnectionsPerRequest: integer('DATABASE_CONNECTIONS_PER_REQUEST', 4, 1, 100),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: read('REDIS_PREFIX') ?? 'herald:',
     smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']),
@@ -295,6 +353,10 @@ export function loadConfig(env: Env = process.env): Config {
     platformAdminEmails: Object.freeze(platformAdminEmails), // shared with services: nobody may add an admin at run time
     publicUrl: publicUrl(read('PUBLIC_URL'), problems),
     secretKey: secretKey(read('SECRET_KEY'), nodeEnv, problems),
+    tenantQuotas: Object.freeze({
+      perUser: integer('TENANTS_PER_USER', 10, 1, 1_000_000),
+      creationsPerHour: integer('TENANT_CREATIONS_PER_USER_PER_HOUR', 5, 1, 1_000_000),
+    }),
     accounts: Object.freeze({
       emailVerificationTtl: duration('EMAIL_VERIFICATION_TTL', 48 * 3600),
       passwordResetTtl: duration('PASSWORD_RESET_TTL', 30 * 60),
@@ -306,6 +368,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     rateLimitAuthPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 120, 1, 1_000_000),
     rateLimitAuthPerAccountPerMinute: integer('RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE', 20, 1, 1_000_000),
+    registerConflictsPerHour: integer('REGISTER_CONFLICTS_PER_HOUR', 10, 1, 1_000_000),
     loginThrottle: Object.freeze({
       afterFailures: integer('LOGIN_THROTTLE_AFTER_FAILURES', 5, 1, 1_000),
       ipAfterFailures: integer('LOGIN_THROTTLE_IP_AFTER_FAILURES', 20, 1, 100_000),
@@ -315,7 +378,7 @@ export function loadConfig(env: Env = process.env): Config {
       lockAfterFailures: integer('LOGIN_LOCK_AFTER_FAILURES', 20, 1, 100_000),
       lockSeconds: duration('LOGIN_LOCK_DURATION', 15 * 60),
     }),
-    trustProxy: boolean('TRUST_PROXY', false),
+    trustProxy: trustProxy(read('TRUST_PROXY'), problems),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     dataDir: read('DATA_DIR') ?? '.herald',
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -331,6 +394,7 @@ export function loadConfig(env: Env = process.env): Config {
       failureThreshold: integer('CIRCUIT_BREAKER_FAILURES', 5, 1, 1_000),
       cooldownMs: integer('CIRCUIT_BREAKER_COOLDOWN_MS', 10_000, 100, 3_600_000),
     }),
+    webhooks: Object.freeze(webhooksConfig(nodeEnv, { read, boolean, integer, problems })),
     ws: Object.freeze({
       maxSubscriptionsPerConnection: integer('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 1000),
       maxConnectionsPerUser: integer('WS_MAX_CONNECTIONS_PER_USER', 10, 1, 10_000),
@@ -348,6 +412,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     http: Object.freeze(httpPolicy(nodeEnv, { read, boolean, problems })),
     passwordHashCost: oneOf('PASSWORD_HASH_COST', ['standard', 'low'] as const, 'standard'),
+    console: boolean('CONSOLE', true),
     metrics: Object.freeze({
       token: secret('METRICS_TOKEN', 16),
       port: read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 0, 65535),
@@ -401,6 +466,65 @@ function httpPolicy(
   }
   return { corsOrigins: Object.freeze(corsOrigins.filter((origin) => origin !== 'none')), introspection, sandbox };
 }
+
+function trustProxy(value: string | undefined, problems: string[]): TrustProxy {
+  const parsed = parseTrustProxy(value);
+  if ('trust' in parsed) return parsed.trust;
+  problems.push(parsed.problem);
+  return false;
+}
+
+/** WEBHOOK_*: see WebhooksConfig. */
+function webhooksConfig(
+  nodeEnv: Config['nodeEnv'],
+  env: {
+    read: (name: string) => string | undefined;
+    boolean: (name: string, fallback: boolean) => boolean;
+    integer: (name: string, fallback: number, min: number, max: number) => number;
+    problems: string[];
+  },
+): WebhooksConfig {
+  const { read, boolean, integer, problems } = env;
+  const allowPrivateNetworks = boolean('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false);
+  const durationMs = (name: string, value: string): number | null => {
+    const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+    if (!match) {
+      problems.push(`${name}: expected durations such as 0, 500ms, 5s, 30m, 2h or 5d, got "${value.trim()}"`);
+      return null;
+    }
+    return Number(match[1]) * MS_UNITS[match[2] ?? 'ms'];
+  };
+  const one = (name: string, fallback: number): number => {
+    const value = read(name);
+    return value === undefined ? fallback : (durationMs(name, value) ?? fallback);
+  };
+  const listed = read('WEBHOOK_RETRY_SCHEDULE');
+  let retryScheduleMs = DEFAULT_WEBHOOK_SCHEDULE_MS;
+  if (listed !== undefined) {
+    const parsed = listed.split(',').map((entry) => durationMs('WEBHOOK_RETRY_SCHEDULE', entry));
+    if (parsed.every((ms): ms is number => ms !== null)) {
+      if (parsed[0] !== 0 || parsed.length > 20 || parsed.some((ms) => ms > 7 * 86_400_000)) {
+        problems.push(
+          'WEBHOOK_RETRY_SCHEDULE: expected up to 20 comma-separated waits before each attempt, the first 0 (at once), none over 7d, such as 0,5s,5m,30m,2h,5h,10h,10h',
+        );
+      } else {
+        retryScheduleMs = parsed;
+      }
+    }
+  }
+  return {
+    retryScheduleMs: Object.freeze(retryScheduleMs),
+    allowPrivateNetworks,
+    allowHttp: allowPrivateNetworks || nodeEnv !== 'production',
+    timeoutMs: one('WEBHOOK_TIMEOUT', 15_000),
+    disableAfterMs: one('WEBHOOK_DISABLE_AFTER', 5 * 86_400_000),
+    endpointConcurrency: integer('WEBHOOK_ENDPOINT_CONCURRENCY', 4, 1, 1_000),
+  };
+}
+
+const MS_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** Svix's schedule: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+const DEFAULT_WEBHOOK_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
 /** PUBLIC_URL: an http(s) URL without query or fragment; kept without its trailing slash. */
 function publicUrl(value: string | undefined, problems: string[]): string | undefined {

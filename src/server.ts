@@ -43,6 +43,10 @@ import { TenantMigrator } from './db/tenant-migrator';
 import { TENANT_MIGRATIONS, type TenantMigration } from './migrations/tenant';
 import { tenantsOfUserSql } from './services/tenant-access';
 import { TenantAuditLog } from './services/tenant-audit-log';
+import { WebhookDelivery } from './webhooks/webhook-delivery';
+import { WebhookRequester } from './webhooks/webhook-request';
+import { DEPENDENCY_PREFIX, webhookDeliveriesSql } from './webhooks/webhook-routing';
+import { WebhookSecrets } from './webhooks/webhook-secrets';
 
 export interface HeraldOptions {
   logger?: Logger;
@@ -58,6 +62,8 @@ export interface HeraldOptions {
    * inject failures into built-in listeners with it, so src/ holds no test code.
    */
   wrapListener?: (listener: AnyListener) => AnyListener;
+  /** The clock of the webhooks' 5-day rule, epoch ms (tests move it forward); Date.now by default. */
+  webhookClock?: () => number;
 }
 
 /**
@@ -82,6 +88,8 @@ export class Herald {
   private connections: ViewerConnections | null = null;
   private stopWatchingRevocations: (() => void) | null = null;
   private metricsEndpoint: MetricsEndpoint | null = null;
+  private webhookRequester: WebhookRequester | null = null;
+  private metrics: HeraldMetrics | null = null;
   /** Aborted by `stop`, so a start-up still waiting for its services gives up at once. */
   private readonly startAbort = new AbortController();
   private starting: Promise<void> | null = null;
@@ -140,7 +148,11 @@ export class Herald {
       databaseUrl = this.embedded.url;
     }
     const embedded = this.embedded !== null;
-    const dataSource = createDataSource(databaseUrl, { embedded, applicationName: `herald:${this.instanceId}` });
+    const dataSource = createDataSource(databaseUrl, {
+      embedded,
+      applicationName: `herald:${this.instanceId}`,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    });
     try {
       await dataSource.initialize();
     } catch (error) {
@@ -162,7 +174,20 @@ export class Herald {
       mailDir: path.resolve(config.dataDir, 'mail'),
       logger,
     }));
+    if (mailer.kind === 'files' && config.nodeEnv === 'production') {
+      logger.warn(
+        { mailDir: path.resolve(config.dataDir, 'mail') },
+        'SMTP_URL is not set in production: every email (verification, reset, invitations, security notices) is written to files and reaches nobody; set SMTP_URL',
+      );
+    }
 
+    const webhookSecrets = new WebhookSecrets(keys.key('stored-secrets'));
+    const webhookRequester = (this.webhookRequester = new WebhookRequester(config.webhooks));
+    const webhooks = new WebhookDelivery(dataSource, webhookSecrets, webhookRequester, {
+      ...config.webhooks,
+      now: this.options.webhookClock ?? Date.now,
+      observe: (attempt) => this.metrics?.webhookAttempted(attempt),
+    });
     const listeners = [
       ...createListeners({
         dataSource,
@@ -175,6 +200,8 @@ export class Herald {
         accounts: config.accounts,
         links,
         linkTokens,
+        webhooks,
+        webhookTimeoutMs: config.webhooks.timeoutMs,
       }),
       ...(this.options.extraListeners ?? []),
     ].map(this.options.wrapListener ?? ((listener) => listener));
@@ -182,15 +209,16 @@ export class Herald {
       preparedStatements: !embedded && config.databasePreparedStatements,
       delayOf: listenerDelays(listeners),
       dependencyOf: listenerDependencies(listeners),
+      targetedDeliveries: webhookDeliveriesSql,
     });
-    const metrics = new HeraldMetrics({
+    const metrics = (this.metrics = new HeraldMetrics({
       instanceId: this.instanceId,
       instanceName: config.instanceName,
       listeners: listeners.map((l) => l.name),
       dataSource,
       liveStats: () => this.liveStats(),
       logger,
-    });
+    }));
     const metricsEndpoint = (this.metricsEndpoint = new MetricsEndpoint(metrics, config));
     const publisher = (this.publisher = new EventPublisher(dataSource, bus, logger, {
       sweepIntervalMs: this.options.sweepIntervalMs,
@@ -214,7 +242,13 @@ export class Herald {
       terminateAbandoned: !embedded,
       logger,
     });
-    const runtimeOptions = { ...config.listeners, ...this.options.runtime, instanceId: this.instanceId };
+    const runtimeOptions = {
+      ...config.listeners,
+      // Requests to one webhook endpoint at once, across instances.
+      dependencyConcurrency: { prefix: DEPENDENCY_PREFIX, limit: config.webhooks.endpointConcurrency },
+      ...this.options.runtime,
+      instanceId: this.instanceId,
+    };
     const breakers = new CircuitBreakers(dataSource, transactions, logger, {
       ...config.circuitBreakers,
       instanceId: this.instanceId,
@@ -245,6 +279,7 @@ export class Herald {
       linkTokens,
       links,
       wakeListeners: () => this.runtime?.wake(),
+      webhookSecrets,
     };
     const services = (this.services = buildServices(this.serviceParts));
     const live = services.live;
@@ -306,7 +341,7 @@ export class Herald {
     });
     logger.info(
       { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId, metrics: this.metricsUrl },
-      `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
+      `Herald is ready: GraphQL${config.http.sandbox ? ' and Sandbox' : ''} at ${this.url}/graphql`,
     );
   }
 
@@ -375,6 +410,7 @@ export class Herald {
       ['publisher', () => this.publisher?.stop()],
       ['pubsub', () => this.bus?.close()],
       ['mail', async () => this.mailer?.close()],
+      ['webhooks', async () => this.webhookRequester?.close()],
       ['database', () => (this.dataSource?.isInitialized ? this.dataSource.destroy() : undefined)],
       ['embedded database', () => this.embedded?.stop()],
     ];

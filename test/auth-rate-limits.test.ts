@@ -19,7 +19,7 @@ let t: TestHerald;
 let redis: Redis;
 beforeAll(async () => {
   t = await startTestHerald({
-    TRUST_PROXY: 'true',
+    TRUST_PROXY: '1',
     REDIS_PREFIX: PREFIX,
     RATE_LIMIT_AUTH_PER_MINUTE: '4',
     RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE: '2',
@@ -131,7 +131,7 @@ describe('with Redis down', () => {
   it('lets the mutations through, limited per instance in memory, and goes back to Redis after', async () => {
     const redisServer = await startPrivateRedis();
     const own = await startTestHerald({
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       REDIS_URL: redisServer.url,
       REDIS_PREFIX: PREFIX,
       RATE_LIMIT_AUTH_PER_MINUTE: '3',

@@ -34,7 +34,7 @@ const person = {
 };
 
 beforeAll(async () => {
-  t = await startTestHerald({ TRUST_PROXY: 'true' });
+  t = await startTestHerald({ TRUST_PROXY: '1' });
 });
 afterAll(() => t.stop());
 

@@ -11,7 +11,7 @@ import { waitFor } from './support/wait';
 let t: TestHerald;
 beforeAll(async () => {
   t = await startTestHerald({
-    TRUST_PROXY: 'true',
+    TRUST_PROXY: '1',
     LOGIN_THROTTLE_AFTER_FAILURES: '3',
     LOGIN_THROTTLE_IP_AFTER_FAILURES: '10',
     LOGIN_THROTTLE_BASE_DELAY: '60',
@@ -131,15 +131,15 @@ describe('one account from one IP', () => {
     expect(errorCode(await login(email, wrongPassword(), ip))).toBe('UNAUTHENTICATED');
   });
 
-  it('counts each of many simultaneous failures exactly once', async () => {
+  it('checks no more passwords than the policy allows when tries come all at once', async () => {
     const { email } = await register();
     const ip = newIp();
     const responses = await Promise.all(Array.from({ length: 6 }, () => login(email, wrongPassword(), ip)));
-    expect(responses.map(errorCode)).toEqual(Array(6).fill('UNAUTHENTICATED'));
-    await listenerCaughtUp();
-    expect((await counterOf('pair', `${email}|${ip}`)).failures).toBe(6);
-    expect((await counterOf('ip', ip)).failures).toBe(6);
-    expect((await counterOf('account', email)).failures).toBe(6);
+    const codes = responses.map(errorCode).sort();
+    expect(codes).toEqual([...Array(3).fill('RATE_LIMITED'), ...Array(3).fill('UNAUTHENTICATED')]);
+    expect((await counterOf('pair', `${email}|${ip}`)).failures).toBe(3);
+    expect((await counterOf('ip', ip)).failures).toBe(3);
+    expect((await counterOf('account', email)).failures).toBe(3);
   });
 });
 

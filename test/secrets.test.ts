@@ -8,6 +8,8 @@ import { read, waitForLinkToken } from './support/mailbox';
 import { waitFor } from './support/wait';
 import { SECURITY_EVENTS, connect } from './support/ws-client';
 import { UNFINISHED } from './support/deliveries';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
+import { CREATE_ENDPOINT, ROTATE_SECRET } from './support/webhooks';
 
 /**
  * No password, password hash or token leaves Herald except where it must (issues 3, 8 and 12):
@@ -24,14 +26,22 @@ const RESET_PASSWORD = `reset-${randomBytes(12).toString('hex')}`;
 const CHANGED_PASSWORD = `changed-${randomBytes(12).toString('hex')}`;
 
 let cluster: HeraldCluster;
+let receiver: WebhookReceiver;
 let herald: HeraldInstance;
 const email = uniqueEmail('secrets');
 beforeAll(async () => {
   // A platform admin, so the tenant's creation mails the admins too: one more email to scan.
-  cluster = await startHeraldCluster({ env: { LOG_LEVEL: 'trace', PLATFORM_ADMIN_EMAILS: email } });
+  // Webhooks go to a receiver on loopback, on a short schedule (one failed attempt, then success).
+  receiver = await startWebhookReceiver();
+  cluster = await startHeraldCluster({
+    env: { LOG_LEVEL: 'trace', PLATFORM_ADMIN_EMAILS: email, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0,200ms,200ms' },
+  });
   herald = await cluster.start();
 }, 120_000);
-afterAll(() => cluster?.close(), 60_000);
+afterAll(async () => {
+  await cluster?.close();
+  await receiver?.close();
+}, 60_000);
 
 it('keeps passwords, hashes and tokens out of events, logs, emails and responses', async () => {
   const mayCarryTokens: GraphQLResponse[] = [];
@@ -60,6 +70,13 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
   const live = ws.subscribe(SECURITY_EVENTS);
   expect(errorCode(await plain('failed login', LOGIN, { input: { email, password: WRONG_PASSWORD } }))).toBe('UNAUTHENTICATED');
   const loggedIn = await issuing('login', LOGIN, { input: { email, password: PASSWORD } }, 'login');
+  // Device tokens (DESIGN §6b): issued by a sign-in, presented by the next ones, kept out of everything else.
+  const LOGIN_DEVICE = `mutation($input: LoginInput!) { login(input: $input) { deviceToken } }`;
+  const device = await call('login for a device token', LOGIN_DEVICE, { input: { email, password: PASSWORD } });
+  mayCarryTokens.push(device);
+  const deviceToken = device.data!.login.deviceToken as string;
+  mayCarryTokens.push(await call('login with the device token', LOGIN_DEVICE, { input: { email, password: PASSWORD, deviceToken } }));
+  expect(errorCode(await plain('failed login with the device token', LOGIN_DEVICE, { input: { email, password: WRONG_PASSWORD, deviceToken } }))).toBe('UNAUTHENTICATED');
   const refreshed = await issuing('refreshToken', REFRESH, { token: loggedIn.refreshToken }, 'refreshToken');
   const verifyToken = await waitForLinkToken(cluster.smtp, email, '/console/verify-email');
   expect((await plain('verifyEmail', VERIFY_EMAIL, { token: verifyToken })).data!.verifyEmail.emailVerified).toBe(true);
@@ -69,6 +86,17 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
   const invitee = uniqueEmail('invitee');
   expect((await plain('inviteMember', INVITE_MEMBER, { tenantId, email: invitee, role: 'MEMBER' }, refreshed.accessToken)).errors).toBeUndefined();
   const invitationToken = await waitForLinkToken(cluster.smtp, invitee, '/console/invitations/accept');
+
+  // A webhook endpoint: its secret is in the answers that create and rotate it, and nowhere else
+  // (its first attempt fails, so the failure paths log too).
+  let webhookCalls = 0;
+  receiver.answer('/secrets', () => (++webhookCalls === 1 ? { status: 500 } : { status: 204 }));
+  const endpoint = await call('createWebhookEndpoint', CREATE_ENDPOINT, { tenantId, input: { url: `${receiver.url}/secrets` } }, refreshed.accessToken);
+  expect(endpoint.errors).toBeUndefined();
+  const rotation = await call('rotateWebhookSecret', ROTATE_SECRET, { id: endpoint.data!.createWebhookEndpoint.endpoint.id }, refreshed.accessToken);
+  expect(rotation.errors).toBeUndefined();
+  const webhookSecrets = [endpoint.data!.createWebhookEndpoint.secret as string, rotation.data!.rotateWebhookSecret.secret as string];
+  mayCarryTokens.push(endpoint, rotation);
   await waitFor(() => live.results.some((r) => r.data?.securityEvents.name === 'auth.token.refreshed'), {
     timeoutMs: 10_000,
     what: 'the security events on the subscription, up to the refresh',
@@ -117,7 +145,9 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
     'password hash': passwordHash,
     'JWT secret': JWT_SECRET,
     'secret key': SECRET_KEY,
+    ...Object.fromEntries(webhookSecrets.flatMap((secret, i) => [[`webhook secret ${i}`, secret], [`webhook secret ${i} key`, secret.slice(6)]])),
     ...Object.fromEntries(tokens.map((token, i) => [`token ${i}`, token])),
+    'device token signature': deviceToken.split('.')[2],
     // A token cut short (a log line truncating it) still gives its signature away.
     ...Object.fromEntries(tokens.filter((t) => t.includes('.')).map((t, i) => [`access token ${i} signature`, t.split('.')[2]])),
   };
@@ -159,6 +189,8 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
   expect(leaks).toEqual([]);
   // The scan could see them: each token is in an answer that issued it.
   for (const token of tokens) expect(mayCarryTokens.some((r) => r.text.includes(token))).toBe(true);
+  // Webhooks ran (and failed once) while the logs were written.
+  expect(receiver.at('/secrets').length).toBeGreaterThan(3);
   expect(events.length).toBeGreaterThan(20);
   expect(cluster.smtp.messages.map((m) => m.subject)).toContain('Welcome to Herald: please confirm your email address');
   // welcome, admin notice, setup guide, invitation, reset link, two notices of a changed password

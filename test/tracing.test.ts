@@ -43,7 +43,7 @@ describe('one registration followed from request to welcome email', () => {
     expect(logged.find((line) => line.msg === 'graphql operation')).toMatchObject({ operation: 'Register' });
     const listenersLogged = new Set(logged.map((line) => line.listener).filter(Boolean));
     expect(listenersLogged).toEqual(
-      new Set(['send-welcome-email', 'send-email', 'record-audit-entry', 'count-daily-metrics', 'track-failed-logins']),
+      new Set(['send-welcome-email', 'send-email', 'record-audit-entry', 'count-daily-metrics']),
     );
   });
 

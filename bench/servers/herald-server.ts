@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     if (!target) throw new Error('publish before setup, and no tenantId given');
     const { transactions } = herald.parts;
     return publishPaced(request, 'done', (key) =>
-      transactions.run({ ...ORIGIN, tenantId: target }, async (tx) => tx.record(BENCH_EVENT, { tenantId: key })),
+      transactions.run({ ...ORIGIN, tenantId: target }, async (tx) => void tx.record(BENCH_EVENT, { tenantId: key })),
     );
   };
 

@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import type { Mailer } from '../mail/mailer';
 import type { RequestContext } from '../services/request-context';
 import { waitForDependencies } from '../startup/dependency-check';
+import { webhookDeliveriesSql } from '../webhooks/webhook-routing';
 import { CliError } from './cli-error';
 
 export interface CliDatabase {
@@ -59,6 +60,7 @@ export async function openDatabase(config: Config, logger: Logger, options: { al
   const store = new EventStore(listenerNamesByEvent(listeners), tenantsOfUserSql, {
     delayOf: listenerDelays(listeners),
     dependencyOf: listenerDependencies(listeners),
+    targetedDeliveries: webhookDeliveriesSql,
   });
   const transactions = new Transactions(dataSource, store, () => undefined);
   return { dataSource, where, transactions, close };

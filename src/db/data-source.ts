@@ -8,7 +8,10 @@ import { MIGRATIONS } from '../migrations';
  * The landlord DataSource. Embedded PGlite is one Postgres session, so its pool holds one
  * connection, and a query waits its turn instead of hanging on a second connection.
  */
-export function createDataSource(url: string, options: { embedded: boolean; applicationName: string }): DataSource {
+export function createDataSource(
+  url: string,
+  options: { embedded: boolean; applicationName: string; statementTimeoutMs?: number },
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -24,6 +27,8 @@ export function createDataSource(url: string, options: { embedded: boolean; appl
       connectionTimeoutMillis: options.embedded ? 30_000 : 5_000,
       // Idle clients that die with the server are dropped instead of crashing the process.
       idleTimeoutMillis: 30_000,
+      // Sent at connection start-up; PGlite's socket is one session of its own and takes none.
+      ...(options.statementTimeoutMs && !options.embedded ? { statement_timeout: options.statementTimeoutMs } : {}),
       Client: ClientWithErrorListener,
     },
   });

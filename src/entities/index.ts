@@ -13,6 +13,7 @@ import { Tenant } from './tenant';
 import { TenantAuditEntry } from './tenant/tenant-audit-entry';
 import { TenantSetting } from './tenant/tenant-setting';
 import { User } from './user';
+import { WebhookEndpoint } from './webhook-endpoint';
 
 export {
   AuditEntry,
@@ -28,6 +29,7 @@ export {
   Session,
   Tenant,
   User,
+  WebhookEndpoint,
 };
 export { TenantAuditEntry, TenantSetting };
 
@@ -51,4 +53,5 @@ export const ENTITIES = [
   Invitation,
   TenantAuditEntry,
   TenantSetting,
+  WebhookEndpoint,
 ];

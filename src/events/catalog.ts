@@ -26,6 +26,8 @@ export interface EventCatalog {
   'auth.login.attempt': { userId: string | null; email: string };
   'auth.login.failed': { userId: string | null; email: string; reason: LoginFailureReason };
   'auth.account.locked': { userId: string; failures: number; lockedUntil: string };
+  /** A sign-in without a device token of this account: a device never seen before (DESIGN §6b). */
+  'auth.device.new': { userId: string; deviceId: string };
   'auth.token.created': { userId: string; sessionId: string };
   'auth.token.refreshed': { userId: string; sessionId: string; withinGraceWindow: boolean };
   'auth.token.revoked': { userId: string; sessionId: string; reason: TokenRevocationReason };
@@ -70,6 +72,32 @@ export interface EventCatalog {
   'tenant.invitation.revoked': { tenantId: string; invitationId: string };
   'tenant.invitation.expired': { tenantId: string; invitationId: string };
 
+  // webhook: a tenant's endpoints. Payloads name the endpoint's host, never its URL (a URL can be a
+  // credential, e.g. a chat service's incoming webhook) nor its secret.
+  'webhook.endpoint.created': { tenantId: string; endpointId: string; host: string; eventTypes: string[] };
+  'webhook.endpoint.updated': { tenantId: string; endpointId: string; fields: string[]; host: string };
+  'webhook.endpoint.deleted': { tenantId: string; endpointId: string };
+  /**
+   * The endpoint stopped receiving: `manual` (updateWebhookEndpoint), `gone` (it answered 410) or
+   * `failing` (no success for 5 days; its owners are emailed). `cancelled`: its messages still due,
+   * now dead (replayWebhookMessages sends them again).
+   */
+  'webhook.endpoint.disabled': { tenantId: string; endpointId: string; reason: WebhookDisabledReason; cancelled: number };
+  'webhook.endpoint.enabled': { tenantId: string; endpointId: string };
+  /** A new secret; the previous one still signs until `previousValidUntil` (24 h). */
+  'webhook.secret.rotated': { tenantId: string; endpointId: string; previousValidUntil: string };
+  /** A message's retries are exhausted (the endpoint answered, but never with a 2xx, for this event). */
+  'webhook.message.failed': {
+    tenantId: string;
+    endpointId: string;
+    eventId: string;
+    eventName: string;
+    attempts: number;
+    error: string;
+  };
+  /** sendTestWebhook: goes to that endpoint only, whatever its event types. */
+  'webhook.test': { tenantId: string; endpointId: string };
+
   // notification
   'notification.email.send': { emailId: string; template: string; to: string };
   'notification.email.sent': { emailId: string; template: string; to: string; messageId: string; attempts: number };
@@ -112,6 +140,7 @@ export type TokenRevocationReason =
   | 'account_deleted'
   | 'support';
 export type TenantRole = 'OWNER' | 'ADMIN' | 'MEMBER';
+export type WebhookDisabledReason = 'manual' | 'gone' | 'failing';
 
 /** Every name, at run time. `satisfies` makes a missing or extra name a compile error. */
 const NAMES = {
@@ -126,6 +155,7 @@ const NAMES = {
   'auth.login.attempt': true,
   'auth.login.failed': true,
   'auth.account.locked': true,
+  'auth.device.new': true,
   'auth.token.created': true,
   'auth.token.refreshed': true,
   'auth.token.revoked': true,
@@ -157,6 +187,14 @@ const NAMES = {
   'tenant.invitation.declined': true,
   'tenant.invitation.revoked': true,
   'tenant.invitation.expired': true,
+  'webhook.endpoint.created': true,
+  'webhook.endpoint.updated': true,
+  'webhook.endpoint.deleted': true,
+  'webhook.endpoint.disabled': true,
+  'webhook.endpoint.enabled': true,
+  'webhook.secret.rotated': true,
+  'webhook.message.failed': true,
+  'webhook.test': true,
   'notification.email.send': true,
   'notification.email.sent': true,
   'notification.email.failed': true,

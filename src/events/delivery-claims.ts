@@ -45,6 +45,11 @@ export class DeliveryClaims {
       leaseMs: number;
       /** Runs of one tenant's deliveries at once, across instances (platform-level work has no cap). */
       tenantConcurrency: number;
+      /**
+       * Runs at once, across instances, of the rows of any one dependency that starts with
+       * `prefix` (one webhook endpoint: `webhook:`); none when absent.
+       */
+      dependencyConcurrency?: { prefix: string; limit: number };
     },
   ) {}
 
@@ -81,14 +86,20 @@ export class DeliveryClaims {
          UNION ALL
          SELECT q, first_due, n FROM from_start WHERE q <= $1::uuid
        ),
-       due AS (
-         SELECT p.id, r.q, r.n
+       busy AS MATERIALIZED (
+         SELECT dependency, count(*)::int AS running FROM deliveries
+         WHERE status = 'running' AND due_at > now() AND dependency LIKE $11
+         GROUP BY dependency
+       ),
+       candidates AS (
+         SELECT p.id, p.dependency, p.due_at, r.q, r.n
          FROM (SELECT q, first_due, n FROM ring LIMIT ${VISITS}) r
          CROSS JOIN LATERAL (
-           SELECT x.id FROM deliveries x
+           SELECT x.id, x.dependency, x.due_at FROM deliveries x
            WHERE ${queue('x')} = r.q AND x.status IN ('pending', 'running') AND x.held_until IS NULL
              AND x.due_at <= now() AND x.listener = ANY($3::varchar[])
              AND (x.dependency IS NULL OR x.dependency <> ALL($6::varchar[]))
+             AND NOT EXISTS (SELECT 1 FROM busy b WHERE b.dependency = x.dependency AND b.running >= $12)
            ORDER BY x.due_at
            LIMIT greatest(0, least(
              $2::int,
@@ -100,6 +111,18 @@ export class DeliveryClaims {
            FOR UPDATE OF x SKIP LOCKED
          ) p
          WHERE r.first_due <= now()
+       ),
+       -- A capped dependency's rows beyond its cap (those under way counted) wait for the next claim.
+       due AS (
+         SELECT id, q, n FROM (
+           SELECT c.id, c.q, c.n,
+                  CASE WHEN c.dependency LIKE $11
+                       THEN row_number() OVER (PARTITION BY c.dependency ORDER BY c.n, c.due_at)
+                            + coalesce((SELECT b.running FROM busy b WHERE b.dependency = c.dependency), 0)
+                       ELSE 0 END AS slot
+           FROM candidates c
+         ) ranked
+         WHERE slot <= $12
          LIMIT $2::int
        ),
        claimed AS (
@@ -124,6 +147,8 @@ export class DeliveryClaims {
         limits.tokens?.counts ?? [],
         limits.tokens?.burst ?? limit,
         this.options.leaseMs,
+        this.options.dependencyConcurrency ? `${likeEscaped(this.options.dependencyConcurrency.prefix)}%` : '',
+        this.options.dependencyConcurrency?.limit ?? 2_147_483_647,
       ],
     );
   }
@@ -211,6 +236,11 @@ export class DeliveryClaims {
     );
     return row ?? null;
   }
+}
+
+/** `text` for a LIKE pattern, its wildcards taken literally. */
+function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** The claim a run holds on its row. */

@@ -4,7 +4,7 @@ import type { EventName, EventPayload } from './catalog';
 export interface EventContext {
   /** The request's id (its `x-request-id` response header); null for system events. */
   requestId: string | null;
-  /** The client's IP (from X-Forwarded-For only with TRUST_PROXY). */
+  /** The client's IP (from X-Forwarded-For only through proxies trusted by TRUST_PROXY). */
   ip: string | null;
   userAgent: string | null;
   /**
@@ -43,6 +43,8 @@ export type AnyEventEnvelope = { [N in EventName]: EventEnvelope<N> }[EventName]
 
 /** An event about to be appended in the current transaction. */
 export interface NewEvent<N extends EventName = EventName> {
+  /** Given when it was recorded (Tx.record); the store draws one otherwise. */
+  id?: string;
   name: N;
   payload: EventPayload<N>;
   tenantId: string | null;

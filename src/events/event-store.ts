@@ -64,7 +64,7 @@ export class EventStore {
 
   async append(manager: EntityManager, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    const ids = events.map(() => uuidv7()); // time-sortable
+    const ids = events.map((event) => event.id ?? uuidv7()); // time-sortable
     const subjects = events.map(subjectOf);
     const deliveryEventIds: string[] = [];
     const deliveryListeners: string[] = [];
@@ -109,7 +109,12 @@ export class EventStore {
                 d.dependency, CASE WHEN d.delay_ms >= ${HOLD_AFTER_MS} THEN now() + d.delay_ms * interval '1 millisecond' END
          FROM unnest($8::uuid[], $9::varchar[], $11::bigint[], $12::varchar[]) AS d(event_id, listener, delay_ms, dependency)
            JOIN inserted ON inserted.id = d.event_id
-       )
+       )${this.options.targetedDeliveries ? `,
+       targeted AS (
+         INSERT INTO deliveries (event_id, listener, status, due_at, tenant_id, dependency)
+         SELECT t.event_id, t.listener, 'pending', now(), t.tenant_id, t.dependency
+         FROM (${this.options.targetedDeliveries('inserted')}) AS t
+       )` : ''}
        SELECT * FROM inserted`,
       [
         APPENDING_LOCK_KEY,
@@ -157,6 +162,14 @@ export interface EventStoreOptions {
   delayOf?: (listener: string) => number;
   /** The outbound dependency (circuit breaker key) a listener's runs need (`listenerDependencies`); none when absent. */
   dependencyOf?: (listener: string) => string | null;
+  /**
+   * Delivery rows that depend on the data, not only on the event's name (a webhook per endpoint
+   * that wants the event): SQL selecting `event_id, listener, tenant_id, dependency` from the
+   * inserted events (the relation named by its argument, with the events table's columns). Run in
+   * the append statement, so the rows commit with their events. Rows of one event and listener
+   * differ by `dependency`, which names their target.
+   */
+  targetedDeliveries?: (inserted: string) => string;
 }
 
 /** Builds the SQL expression (uuid[]) for the tenants of the user whose id is `userId` (an SQL expression). */

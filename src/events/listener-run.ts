@@ -60,7 +60,7 @@ export async function executeRun(run: Run, deps: RunDeps): Promise<RunOutcome> {
   const guard: Guard = { id: row.delivery_id, lockedBy: run.instanceId, attempts: row.attempts };
   if (row.attempts > maxAttempts) {
     // Its instances kept dying mid-run (each takeover counts as an attempt).
-    await markDead(deps, row, guard, 'lease expired on every attempt');
+    await markDead(deps, run, guard, 'lease expired on every attempt');
     return 'dead';
   }
 
@@ -72,6 +72,7 @@ export async function executeRun(run: Run, deps: RunDeps): Promise<RunOutcome> {
     get logger() {
       return log();
     },
+    dependency: row.dependency,
     transaction: (work) => deps.transactions.run(origin, work),
     complete: async (work) => {
       const value = await deps.completions.complete({ guard, origin, signal: abort.signal, work });
@@ -110,17 +111,20 @@ export async function executeRun(run: Run, deps: RunDeps): Promise<RunOutcome> {
     }
     if (error instanceof UnrecoverableError || row.attempts >= maxAttempts) {
       log().error({ err: error }, 'listener failed for the last time; delivery is dead');
-      await markDead(deps, row, guard, message);
+      await markDead(deps, run, guard, message);
       return 'dead';
     }
-    const delay = retryDelayMs(row.attempts, listener.backoffMs ?? DEFAULTS.backoffMs);
+    const delay = listener.retryDelayMs
+      ? listener.retryDelayMs(row.attempts, error)
+      : retryDelayMs(row.attempts, listener.backoffMs ?? DEFAULTS.backoffMs);
     log().warn({ err: error, retryInMs: delay }, 'listener failed; will retry');
     await deps.claims.retryLater(guard, message, delay);
     return 'retry';
   }
 }
 
-async function markDead(deps: RunDeps, row: Claimed, guard: Guard, message: string): Promise<void> {
+async function markDead(deps: RunDeps, run: Run, guard: Guard, message: string): Promise<void> {
+  const { row, listener, event } = run;
   await deps.transactions.run({ actorId: null, tenantId: null, context: row.context }, async (tx) => {
     const updated = await tx.manager.query(
       `WITH dead AS (
@@ -138,6 +142,7 @@ async function markDead(deps: RunDeps, row: Claimed, guard: Guard, message: stri
       attempts: row.attempts,
       error: message,
     });
+    await listener.onDead?.(event, { tx, attempts: row.attempts, error: message, dependency: row.dependency });
   });
 }
 

@@ -36,6 +36,8 @@ export interface ListenerRuntimeOptions {
   tenantConcurrency?: number;
   /** Listener runs started per second per tenant on this instance; off when absent. */
   tenantRatePerSecond?: number;
+  /** Runs at once, across instances, per dependency of those that start with `prefix` (one webhook endpoint each); no cap when absent. */
+  dependencyConcurrency?: { prefix: string; limit: number };
   /** Called as each run starts; the function it returns is called with the run's outcome (metrics, spans). */
   observe?: (run: { listener: string; event: EventEnvelope; attempt: number }) => (outcome: RunOutcome) => void;
 }
@@ -92,6 +94,7 @@ export class ListenerRuntime {
       listeners: [...this.byName.keys()],
       leaseMs: this.leaseMs,
       tenantConcurrency: options.tenantConcurrency ?? 16,
+      dependencyConcurrency: options.dependencyConcurrency,
     });
     this.rate = options.tenantRatePerSecond ? new TenantRate(options.tenantRatePerSecond) : null;
   }

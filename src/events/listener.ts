@@ -11,6 +11,11 @@ export interface ListenerContext {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   /**
+   * The delivery row's dependency: the listener's `dependsOn`, or, for rows written per target by
+   * the event store's `targetedDeliveries` (a webhook endpoint), the target's breaker key.
+   */
+  readonly dependency: string | null;
+  /**
    * Runs `work` in a transaction that also marks this delivery done, so the listener's database
    * effect and its completion commit together and a rerun cannot apply the effect twice. Events
    * recorded in it are attributed to the handled event's actor, tenant and request. Call it at
@@ -49,6 +54,16 @@ export interface Listener<N extends EventName = EventName> {
   readonly timeoutMs?: number;
   /** First retry delay, ms; doubles per attempt, with jitter (default 1 s). */
   readonly backoffMs?: number;
+  /**
+   * The wait before the next attempt after failed attempt number `attempt` (from 1) threw `error`,
+   * ms; replaces `backoffMs` (a fixed schedule, or a wait the failure asked for).
+   */
+  retryDelayMs?(attempt: number, error: unknown): number;
+  /**
+   * Runs in the transaction that marks a delivery dead (retries exhausted, or an unrecoverable
+   * error), to record what the listener's users must know (e.g. `webhook.message.failed`).
+   */
+  onDead?(event: EnvelopeOf<N>, dead: { tx: Tx; attempts: number; error: string; dependency: string | null }): Promise<void>;
   /**
    * Run this long after the event commits instead of at once (a reminder, an expiry), ms. The
    * delivery row is written with the event and waits in the database until it is due, so it

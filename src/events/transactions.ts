@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
 import type { EventName, EventPayload } from './catalog';
 import type { EventContext, EventEnvelope, NewEvent } from './envelope';
 import type { EventStore } from './event-store';
@@ -13,12 +14,15 @@ export interface EventOrigin {
 /** A unit of work: the transaction's EntityManager and the events it will commit with its rows. */
 export interface Tx {
   readonly manager: EntityManager;
-  /** Records an event; it is appended to the store when the transaction commits, and only then. */
+  /**
+   * Records an event; it is appended to the store when the transaction commits, and only then.
+   * Returns the id it will have (so a row written in the same transaction can name it).
+   */
   record<N extends EventName>(
     name: N,
     payload: EventPayload<N>,
     overrides?: { tenantId?: string | null; actorId?: string | null },
-  ): void;
+  ): string;
 }
 
 /**
@@ -50,13 +54,16 @@ export function recordingTx(manager: EntityManager, origin: EventOrigin, pending
   return {
     manager,
     record: (name, payload, overrides) => {
+      const id = uuidv7(); // time-sortable
       pending.push({
+        id,
         name,
         payload,
         tenantId: overrides?.tenantId !== undefined ? overrides.tenantId : (origin.tenantId ?? null),
         actorId: overrides?.actorId !== undefined ? overrides.actorId : origin.actorId,
         context: origin.context,
       });
+      return id;
     },
   };
 }

@@ -5,6 +5,7 @@ import { EventEnvelope } from '../events/envelope';
 import { DeliveryView } from '../services/delivery-service';
 import { MemberView } from '../services/membership-service';
 import { SessionView } from '../services/session-service';
+import { WebhookEndpointView, WebhookAttemptView } from '../services/webhook-service';
 import { GraphQLContext } from '../graphql/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -58,6 +59,12 @@ export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** Short-lived JWT; send it as `Authorization: Bearer <accessToken>`. */
   accessToken: Scalars['String']['output'];
+  /**
+   * From `login` and `register` (null otherwise): keep it on this device and send it with each later
+   * `login` of this account. Its sign-ins are then throttled on their own, so failed tries by others
+   * never lock this device out; a sign-in without one is from a new device, and the user is emailed.
+   */
+  deviceToken: Maybe<Scalars['String']['output']>;
   /** Seconds until the access token expires. */
   expiresIn: Scalars['Int']['output'];
   /** Opaque, single-use: exchange it with `refreshToken` for a new pair before the access token expires. */
@@ -106,7 +113,7 @@ export type DeliveryStatus =
   | 'PENDING'
   | 'RUNNING';
 
-/** A recorded event (DESIGN.md §4). `seq` is the cursor to resume after. */
+/** A recorded event (the catalog: docs/EVENTS.md). `seq` is the cursor to resume after. */
 export type Event = {
   __typename?: 'Event';
   actorId: Maybe<Scalars['ID']['output']>;
@@ -116,6 +123,20 @@ export type Event = {
   payload: Scalars['JSON']['output'];
   seq: Scalars['String']['output'];
   tenantId: Maybe<Scalars['ID']['output']>;
+};
+
+/** A tenant's events per minute over the last hour: the console's chart. */
+export type EventActivity = {
+  __typename?: 'EventActivity';
+  /**
+   * The cursor to pass as `tenantEvents(after:)` to receive this hour's events and then the live
+   * ones ("0" when the tenant has nothing older).
+   */
+  hourStart: Scalars['String']['output'];
+  /** Sixty minutes, oldest first, the current (unfinished) minute last; minutes without events count 0. */
+  minutes: Array<EventMinute>;
+  /** The seq of the newest event counted: events after it are not in `minutes` yet. */
+  upTo: Scalars['String']['output'];
 };
 
 export type EventConnection = {
@@ -134,6 +155,14 @@ export type EventEdge = {
   __typename?: 'EventEdge';
   cursor: Scalars['String']['output'];
   node: Event;
+};
+
+/** Events of one minute. */
+export type EventMinute = {
+  __typename?: 'EventMinute';
+  count: Scalars['Int']['output'];
+  /** The minute's start (UTC). */
+  minute: Scalars['DateTime']['output'];
 };
 
 export type EventStats = {
@@ -180,6 +209,8 @@ export type ListenerStats = {
 };
 
 export type LoginInput = {
+  /** The `deviceToken` of an earlier sign-in of this account on this device, if it has one. */
+  deviceToken?: InputMaybe<Scalars['String']['input']>;
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
@@ -215,6 +246,8 @@ export type Mutation = {
   changePassword: AuthPayload;
   /** Creates a tenant with you as OWNER. Returns at once, PROVISIONING; onboarding runs in the background. */
   createTenant: Tenant;
+  /** Adds an endpoint; the answer carries its signing secret, shown this once. */
+  createWebhookEndpoint: WebhookEndpointWithSecret;
   /** Declines with the token of the invitation's link (no account needed). */
   declineInvitation: Scalars['Boolean']['output'];
   /**
@@ -226,6 +259,8 @@ export type Mutation = {
   deleteAccount: Scalars['Boolean']['output'];
   /** Deletes a tenant (OWNER): DELETING at once, then its data is purged and only a tombstone stays. */
   deleteTenant: Tenant;
+  /** Removes an endpoint; its waiting messages are cancelled. */
+  deleteWebhookEndpoint: Scalars['Boolean']['output'];
   /** Support (platform admins): ends every session of the account; returns how many. */
   endUserSessions: Scalars['Int']['output'];
   /**
@@ -248,6 +283,8 @@ export type Mutation = {
   register: AuthPayload;
   /** Takes a user's role away (OWNER, ADMIN; only owners remove owners; never the last owner). */
   removeMember: Scalars['Boolean']['output'];
+  /** Sends again every message to the endpoint since `since` that was not delivered; answers how many. */
+  replayWebhookMessages: Scalars['Int']['output'];
   /**
    * Emails a password reset link (valid 30 minutes) if an account has this address. Answers true
    * either way: it never tells whether an address has an account.
@@ -268,16 +305,23 @@ export type Mutation = {
   retryDelivery: Delivery;
   /** Puts a FAILED tenant's dead onboarding step back in line (platform admins). */
   retryTenantOnboarding: Tenant;
+  /** Sends one message (the event to the endpoint) again now, whatever its state, with the same `webhook-id`. */
+  retryWebhookMessage: WebhookAttempt;
   /** Withdraws a PENDING invitation. */
   revokeInvitation: Invitation;
   /** Ends one of your sessions (its sockets close too). NOT_FOUND unless it is yours and live. */
   revokeSession: Scalars['Boolean']['output'];
+  /** A new signing secret, shown this once; the previous one keeps signing too for 24 hours. */
+  rotateWebhookSecret: WebhookEndpointWithSecret;
+  /** Sends a `webhook.test` event to this endpoint alone; answers with its PENDING attempt. */
+  sendTestWebhook: WebhookAttempt;
   /** Support (platform admins): sends the account a new verification link. */
   sendVerificationEmail: Scalars['Boolean']['output'];
   /** Support (platform admins): lifts the lock that failed sign-ins put on an account. False when it was not locked. */
   unlockAccount: Scalars['Boolean']['output'];
   /** Renames a tenant or changes its slug (OWNER, ADMIN). */
   updateTenant: Tenant;
+  updateWebhookEndpoint: WebhookEndpoint;
   /**
    * Uses the link of a verification email (`/console/verify-email?token=…`): the address is verified,
    * or, for a link from changeEmail, becomes the account's email. Works once, without signing in.
@@ -322,6 +366,12 @@ export type MutationCreateTenantArgs = {
 };
 
 
+export type MutationCreateWebhookEndpointArgs = {
+  input: WebhookEndpointInput;
+  tenantId: Scalars['ID']['input'];
+};
+
+
 export type MutationDeclineInvitationArgs = {
   token: Scalars['String']['input'];
 };
@@ -333,6 +383,11 @@ export type MutationDeleteAccountArgs = {
 
 
 export type MutationDeleteTenantArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -380,6 +435,12 @@ export type MutationRemoveMemberArgs = {
 };
 
 
+export type MutationReplayWebhookMessagesArgs = {
+  endpointId: Scalars['ID']['input'];
+  since: Scalars['DateTime']['input'];
+};
+
+
 export type MutationRequestPasswordResetArgs = {
   email: Scalars['String']['input'];
 };
@@ -411,12 +472,28 @@ export type MutationRetryTenantOnboardingArgs = {
 };
 
 
+export type MutationRetryWebhookMessageArgs = {
+  endpointId: Scalars['ID']['input'];
+  eventId: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeInvitationArgs = {
   id: Scalars['ID']['input'];
 };
 
 
 export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSendTestWebhookArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -434,6 +511,12 @@ export type MutationUnlockAccountArgs = {
 export type MutationUpdateTenantArgs = {
   id: Scalars['ID']['input'];
   input: UpdateTenantInput;
+};
+
+
+export type MutationUpdateWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+  input: WebhookEndpointUpdate;
 };
 
 
@@ -466,6 +549,8 @@ export type Query = {
   auditLog: AuditEntryConnection;
   /** Deliveries, newest first, e.g. `deliveries(status: DEAD)` (platform admins). */
   deliveries: DeliveryConnection;
+  /** Events per minute of a tenant over the last hour, counted as `events(tenantId:)` shows them to you (its members). */
+  eventActivity: EventActivity;
   /** Events per name and deliveries per listener (platform admins). */
   eventStats: EventStats;
   /**
@@ -489,6 +574,10 @@ export type Query = {
   tenant: Maybe<Tenant>;
   /** Your tenants (every live tenant for platform admins), oldest first. `first` is 1 to 200 (default 50). */
   tenants: TenantConnection;
+  /** An endpoint's attempts, newest first. */
+  webhookAttempts: WebhookAttemptConnection;
+  /** A tenant's webhook endpoints, oldest first (OWNER, ADMIN, platform admins). */
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -504,6 +593,11 @@ export type QueryDeliveriesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   listener?: InputMaybe<Scalars['String']['input']>;
   status?: InputMaybe<DeliveryStatus>;
+};
+
+
+export type QueryEventActivityArgs = {
+  tenantId: Scalars['ID']['input'];
 };
 
 
@@ -530,6 +624,18 @@ export type QueryTenantArgs = {
 export type QueryTenantsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryWebhookAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  endpointId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryWebhookEndpointsArgs = {
+  tenantId: Scalars['ID']['input'];
 };
 
 export type RegisterInput = {
@@ -665,6 +771,89 @@ export type User = {
   name: Scalars['String']['output'];
 };
 
+/** One HTTP request of a webhook message (a message is one event to one endpoint; its `webhook-id` is the event id). */
+export type WebhookAttempt = {
+  __typename?: 'WebhookAttempt';
+  /** 1 for the message's first request, then counting up (retries, manual resends). */
+  attempt: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  durationMs: Maybe<Scalars['Int']['output']>;
+  endpointId: Scalars['ID']['output'];
+  /** Why it failed. */
+  error: Maybe<Scalars['String']['output']>;
+  /** The event, which is also the message's `webhook-id`. */
+  eventId: Scalars['ID']['output'];
+  eventName: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** When the next try is planned (null: delivered, given up, or the endpoint disabled). */
+  nextAttemptAt: Maybe<Scalars['DateTime']['output']>;
+  /** The first 1 KB of the endpoint's answer. */
+  responseBody: Maybe<Scalars['String']['output']>;
+  /** The HTTP status the endpoint answered, if it answered. */
+  responseStatus: Maybe<Scalars['Int']['output']>;
+  status: WebhookAttemptStatus;
+};
+
+export type WebhookAttemptConnection = {
+  __typename?: 'WebhookAttemptConnection';
+  edges: Array<WebhookAttemptEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookAttemptEdge = {
+  __typename?: 'WebhookAttemptEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookAttempt;
+};
+
+export type WebhookAttemptStatus =
+  /** Another answer, no answer within the time limit, or a refused address. */
+  | 'FAILED'
+  /** Queued (retryWebhookMessage, sendTestWebhook): not sent yet. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
+
+/**
+ * Where a tenant's events go as signed webhooks (Standard Webhooks; docs/WEBHOOKS.md). Managed by the
+ * tenant's OWNER and ADMIN, and platform admins.
+ */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  createdAt: Scalars['DateTime']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  /** Why it was disabled: by a person, because it answered 410, or after 5 days without a successful delivery. */
+  disabledReason: Maybe<Scalars['String']['output']>;
+  enabled: Scalars['Boolean']['output'];
+  /** Event names it receives. Empty: every event of the tenant but the `auth.*` ones, which must be listed by name. */
+  eventTypes: Array<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  tenantId: Scalars['ID']['output'];
+  url: Scalars['String']['output'];
+};
+
+export type WebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** https:// (http:// only outside production or with WEBHOOK_ALLOW_PRIVATE_NETWORKS); no user name or password in it. */
+  url: Scalars['String']['input'];
+};
+
+export type WebhookEndpointUpdate = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** false disables it (its waiting messages are cancelled); true enables it again. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An endpoint with its signing secret (`whsec_…`): shown only by createWebhookEndpoint and rotateWebhookSecret. */
+export type WebhookEndpointWithSecret = {
+  __typename?: 'WebhookEndpointWithSecret';
+  endpoint: WebhookEndpoint;
+  secret: Scalars['String']['output'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -751,9 +940,11 @@ export type ResolversTypes = ResolversObject<{
   DeliveryEdge: ResolverTypeWrapper<Omit<DeliveryEdge, 'node'> & { node: ResolversTypes['Delivery'] }>;
   DeliveryStatus: DeliveryStatus;
   Event: ResolverTypeWrapper<EventEnvelope>;
+  EventActivity: ResolverTypeWrapper<EventActivity>;
   EventConnection: ResolverTypeWrapper<Omit<EventConnection, 'edges'> & { edges: Array<ResolversTypes['EventEdge']> }>;
   EventCount: ResolverTypeWrapper<EventCount>;
   EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['Event'] }>;
+  EventMinute: ResolverTypeWrapper<EventMinute>;
   EventStats: ResolverTypeWrapper<EventStats>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -781,6 +972,14 @@ export type ResolversTypes = ResolversObject<{
   TenantStatus: TenantStatus;
   UpdateTenantInput: UpdateTenantInput;
   User: ResolverTypeWrapper<UserEntity>;
+  WebhookAttempt: ResolverTypeWrapper<WebhookAttemptView>;
+  WebhookAttemptConnection: ResolverTypeWrapper<Omit<WebhookAttemptConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookAttemptEdge']> }>;
+  WebhookAttemptEdge: ResolverTypeWrapper<Omit<WebhookAttemptEdge, 'node'> & { node: ResolversTypes['WebhookAttempt'] }>;
+  WebhookAttemptStatus: WebhookAttemptStatus;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointView>;
+  WebhookEndpointInput: WebhookEndpointInput;
+  WebhookEndpointUpdate: WebhookEndpointUpdate;
+  WebhookEndpointWithSecret: ResolverTypeWrapper<Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -796,9 +995,11 @@ export type ResolversParentTypes = ResolversObject<{
   DeliveryConnection: Omit<DeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['DeliveryEdge']> };
   DeliveryEdge: Omit<DeliveryEdge, 'node'> & { node: ResolversParentTypes['Delivery'] };
   Event: EventEnvelope;
+  EventActivity: EventActivity;
   EventConnection: Omit<EventConnection, 'edges'> & { edges: Array<ResolversParentTypes['EventEdge']> };
   EventCount: EventCount;
   EventEdge: Omit<EventEdge, 'node'> & { node: ResolversParentTypes['Event'] };
+  EventMinute: EventMinute;
   EventStats: EventStats;
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -821,6 +1022,13 @@ export type ResolversParentTypes = ResolversObject<{
   TenantOnboarding: TenantOnboarding;
   UpdateTenantInput: UpdateTenantInput;
   User: UserEntity;
+  WebhookAttempt: WebhookAttemptView;
+  WebhookAttemptConnection: Omit<WebhookAttemptConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookAttemptEdge']> };
+  WebhookAttemptEdge: Omit<WebhookAttemptEdge, 'node'> & { node: ResolversParentTypes['WebhookAttempt'] };
+  WebhookEndpoint: WebhookEndpointView;
+  WebhookEndpointInput: WebhookEndpointInput;
+  WebhookEndpointUpdate: WebhookEndpointUpdate;
+  WebhookEndpointWithSecret: Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
 }>;
 
 export type AuditEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
@@ -848,6 +1056,7 @@ export type AuditEntryEdgeResolvers<ContextType = GraphQLContext, ParentType ext
 
 export type AuthPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deviceToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   expiresIn?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -889,6 +1098,12 @@ export type EventResolvers<ContextType = GraphQLContext, ParentType extends Reso
   tenantId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 }>;
 
+export type EventActivityResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventActivity'] = ResolversParentTypes['EventActivity']> = ResolversObject<{
+  hourStart?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  minutes?: Resolver<Array<ResolversTypes['EventMinute']>, ParentType, ContextType>;
+  upTo?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type EventConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventConnection'] = ResolversParentTypes['EventConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['EventEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
@@ -902,6 +1117,11 @@ export type EventCountResolvers<ContextType = GraphQLContext, ParentType extends
 export type EventEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventEdge'] = ResolversParentTypes['EventEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Event'], ParentType, ContextType>;
+}>;
+
+export type EventMinuteResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventMinute'] = ResolversParentTypes['EventMinute']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minute?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type EventStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventStats'] = ResolversParentTypes['EventStats']> = ResolversObject<{
@@ -946,9 +1166,11 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   changeMemberRole?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationChangeMemberRoleArgs, 'role' | 'tenantId' | 'userId'>>;
   changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
+  createWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input' | 'tenantId'>>;
   declineInvitation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeclineInvitationArgs, 'token'>>;
   deleteAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'password'>>;
   deleteTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationDeleteTenantArgs, 'id'>>;
+  deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   endUserSessions?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationEndUserSessionsArgs, 'email'>>;
   inviteMember?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationInviteMemberArgs, 'email' | 'role' | 'tenantId'>>;
   leaveTenant?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLeaveTenantArgs, 'tenantId'>>;
@@ -958,6 +1180,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'token'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'tenantId' | 'userId'>>;
+  replayWebhookMessages?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationReplayWebhookMessagesArgs, 'endpointId' | 'since'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
   resendInvitation?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationResendInvitationArgs, 'id'>>;
   resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -965,11 +1188,15 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryDeadDeliveries?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRetryDeadDeliveriesArgs, 'listener'>>;
   retryDelivery?: Resolver<ResolversTypes['Delivery'], ParentType, ContextType, RequireFields<MutationRetryDeliveryArgs, 'id'>>;
   retryTenantOnboarding?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationRetryTenantOnboardingArgs, 'id'>>;
+  retryWebhookMessage?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType, RequireFields<MutationRetryWebhookMessageArgs, 'endpointId' | 'eventId'>>;
   revokeInvitation?: Resolver<ResolversTypes['Invitation'], ParentType, ContextType, RequireFields<MutationRevokeInvitationArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
+  sendTestWebhook?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType, RequireFields<MutationSendTestWebhookArgs, 'id'>>;
   sendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSendVerificationEmailArgs, 'email'>>;
   unlockAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnlockAccountArgs, 'email'>>;
   updateTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationUpdateTenantArgs, 'id' | 'input'>>;
+  updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'id' | 'input'>>;
   verifyEmail?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 }>;
 
@@ -981,6 +1208,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'tenantId'>>;
   deliveries?: Resolver<ResolversTypes['DeliveryConnection'], ParentType, ContextType, Partial<QueryDeliveriesArgs>>;
+  eventActivity?: Resolver<ResolversTypes['EventActivity'], ParentType, ContextType, RequireFields<QueryEventActivityArgs, 'tenantId'>>;
   eventStats?: Resolver<ResolversTypes['EventStats'], ParentType, ContextType>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, Partial<QueryEventsArgs>>;
   invitations?: Resolver<Array<ResolversTypes['Invitation']>, ParentType, ContextType, RequireFields<QueryInvitationsArgs, 'tenantId'>>;
@@ -989,6 +1217,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   tenant?: Resolver<Maybe<ResolversTypes['Tenant']>, ParentType, ContextType, Partial<QueryTenantArgs>>;
   tenants?: Resolver<ResolversTypes['TenantConnection'], ParentType, ContextType, Partial<QueryTenantsArgs>>;
+  webhookAttempts?: Resolver<ResolversTypes['WebhookAttemptConnection'], ParentType, ContextType, RequireFields<QueryWebhookAttemptsArgs, 'endpointId'>>;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, RequireFields<QueryWebhookEndpointsArgs, 'tenantId'>>;
 }>;
 
 export type SessionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
@@ -1043,6 +1273,47 @@ export type UserResolvers<ContextType = GraphQLContext, ParentType extends Resol
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type WebhookAttemptResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttempt'] = ResolversParentTypes['WebhookAttempt']> = ResolversObject<{
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  endpointId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  responseStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookAttemptStatus'], ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttemptConnection'] = ResolversParentTypes['WebhookAttemptConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WebhookAttemptEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type WebhookAttemptEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookAttemptEdge'] = ResolversParentTypes['WebhookAttemptEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookAttempt'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  eventTypes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WebhookEndpointWithSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpointWithSecret'] = ResolversParentTypes['WebhookEndpointWithSecret']> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
@@ -1053,9 +1324,11 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   DeliveryConnection?: DeliveryConnectionResolvers<ContextType>;
   DeliveryEdge?: DeliveryEdgeResolvers<ContextType>;
   Event?: EventResolvers<ContextType>;
+  EventActivity?: EventActivityResolvers<ContextType>;
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventCount?: EventCountResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
+  EventMinute?: EventMinuteResolvers<ContextType>;
   EventStats?: EventStatsResolvers<ContextType>;
   Invitation?: InvitationResolvers<ContextType>;
   JSON?: GraphQLScalarType;
@@ -1071,5 +1344,10 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   TenantEdge?: TenantEdgeResolvers<ContextType>;
   TenantOnboarding?: TenantOnboardingResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
+  WebhookAttempt?: WebhookAttemptResolvers<ContextType>;
+  WebhookAttemptConnection?: WebhookAttemptConnectionResolvers<ContextType>;
+  WebhookAttemptEdge?: WebhookAttemptEdgeResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookEndpointWithSecret?: WebhookEndpointWithSecretResolvers<ContextType>;
 }>;
 

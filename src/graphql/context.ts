@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import { UnauthenticatedError } from '../errors/domain-errors';
 import type { Services } from '../services';
 import type { RequestContext, Viewer } from '../services/request-context';
+import type { RequestLoaders } from '../services/request-loaders';
 
 /** What every resolver receives: the request context (who, from where) and the services. */
 export interface GraphQLContext extends RequestContext {
@@ -11,6 +12,8 @@ export interface GraphQLContext extends RequestContext {
    */
   tokenRejected: boolean;
   services: Services;
+  /** This operation's batching loaders (users, tenants by id). */
+  loaders: RequestLoaders;
   /** The request's OpenTelemetry span (HTTP only), which plugins name after the operation. */
   span?: Span;
 }

@@ -1,4 +1,3 @@
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -12,6 +11,7 @@ import {
   parse,
   specifiedRules,
   validate,
+  type DocumentNode,
   type ExecutionArgs,
   type GraphQLSchema,
   type SelectionSetNode,
@@ -20,6 +20,8 @@ import {
 } from 'graphql';
 import type { RequestLimits } from '../config';
 import type { DocumentCache } from './document-cache';
+import { operationCost } from './operation-cost';
+import { PAGE_DEFAULT, PAGE_MAX } from '../services/pagination';
 
 /** The code of every error that says a request went over one of the limits. */
 export const LIMIT_EXCEEDED = 'LIMIT_EXCEEDED';
@@ -33,8 +35,9 @@ export function limitExceeded(limit: LimitName, max: number, message: string): G
 }
 
 /**
- * Validation rules enforcing the limits: graphql-armor's depth, aliases, cost and directives rules
- * plus Herald's root-field count. They report (rather than throw, graphql-armor's default, which
+ * Validation rules enforcing the limits: graphql-armor's depth, aliases and directives rules
+ * plus Herald's root-field count. The cost needs the variables, so it is checked apart, once the
+ * operation is known (`costLimitError`). They report (rather than throw, graphql-armor's default, which
  * would abort graphql-js's validate) an error with code LIMIT_EXCEEDED.
  */
 export function operationLimitRules(limits: RequestLimits): ValidationRule[] {
@@ -50,10 +53,25 @@ export function operationLimitRules(limits: RequestLimits): ValidationRule[] {
   return [
     maxDepthRule({ n: limits.maxDepth, ...reporting('depth', limits.maxDepth, 'The query depth') }),
     maxAliasesRule({ n: limits.maxAliases, ...reporting('aliases', limits.maxAliases, 'The number of aliases') }),
-    costLimitRule({ maxCost: limits.maxCost, ...reporting('cost', limits.maxCost, 'The query cost') }),
     maxDirectivesRule({ n: limits.maxDirectives, ...reporting('directives', limits.maxDirectives, 'The number of directives') }),
     maxRootFieldsRule(limits.maxRootFields),
   ] as ValidationRule[];
+}
+
+/**
+ * LIMIT_EXCEEDED when the operation's cost with these variables (src/graphql/operation-cost.ts) is
+ * over `max`: `first: $f` costs what the literal costs, so a variable cannot slip past the limit.
+ */
+export function costLimitError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  max: number,
+): GraphQLError | null {
+  const cost = operationCost(schema, document, operationName, variables, PAGE_DEFAULT, PAGE_MAX);
+  if (cost <= max) return null;
+  return limitExceeded('cost', max, `The query cost is over the limit of ${max} (found ${cost}); ask for smaller pages or fewer fields.`);
 }
 
 /** At most `max` fields at the root of each operation, counted through fragments. */
@@ -112,7 +130,7 @@ export function prepareWebSocketOperation(
   options: { limits: RequestLimits; introspection: boolean; documents?: DocumentCache },
 ): ExecutionArgs | readonly GraphQLError[] {
   const cached = options.documents?.get(payload.query);
-  if (cached) return { schema, document: cached, operationName: payload.operationName, variableValues: payload.variables };
+  if (cached) return withinCost(schema, cached, payload, options.limits.maxCost);
   const tooLong = tokenLimitError(payload.query, options.limits.maxTokens);
   if (tooLong) return [tooLong];
   let document;
@@ -128,18 +146,20 @@ export function prepareWebSocketOperation(
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   const errors = validate(schema, document, rules);
-  if (errors.length > 0) {
-    return options.introspection ? errors : errors.map(withoutSuggestions);
-  }
+  if (errors.length > 0) return errors;
   options.documents?.set(payload.query, document);
-  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  return withinCost(schema, document, payload, options.limits.maxCost);
 }
 
-/** As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean …?" that would reveal the schema. */
-function withoutSuggestions(error: GraphQLError): GraphQLError {
-  const message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
-  if (message === error.message) return error;
-  return new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
+function withinCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  payload: { operationName?: string | null; variables?: Record<string, unknown> | null },
+  maxCost: number,
+): ExecutionArgs | readonly GraphQLError[] {
+  const overCost = costLimitError(schema, document, payload.operationName, payload.variables, maxCost);
+  if (overCost) return [overCost];
+  return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
 }
 
 /**

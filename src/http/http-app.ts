@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +9,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { bearerToken } from '../auth/access-tokens';
 import type { Config } from '../config';
 import type { GraphQLContext } from '../graphql/context';
+import { costLimitPlugin } from '../graphql/cost-limit-plugin';
 import { formatError, rethrowBeforeExecution } from '../graphql/format-error';
 import { loggingPlugin } from '../graphql/logging-plugin';
 import { LIMIT_EXCEEDED, operationLimitRules } from '../graphql/operation-limits';
@@ -22,6 +23,7 @@ import { securityHeaders } from './security-headers';
 import { tokenLimit } from './token-limit';
 import { continueRequestTrace, requestTrace, startRequestTrace } from './request-tracing';
 import { sandboxLandingPage } from './sandbox-landing-page';
+import { consoleRoutes } from './console';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -54,7 +56,8 @@ export async function createHttpApp(options: {
   const { config, services, logger } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  // The same policy as the WebSocket side's (src/http/client-address.ts): Express uses proxy-addr too.
+  app.set('trust proxy', typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy);
   app.use(securityHeaders());
   const server = createServer(app);
 
@@ -73,7 +76,9 @@ export async function createHttpApp(options: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
-      config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      // Without Sandbox no page at all: Apollo's production page loads a `_latest` script from its CDN and names its version.
+      config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
+      costLimitPlugin(config.limits.maxCost),
       loggingPlugin(logger),
       metricsPlugin(options.metrics),
       tracingPlugin(),
@@ -90,6 +95,7 @@ export async function createHttpApp(options: {
     res.status(canServe ? 200 : 503).json({ status, checks });
   });
   if (options.metricsEndpoint) app.get('/metrics', options.metricsEndpoint);
+  if (config.console) app.use('/console', consoleRoutes({ config, services, logger }));
 
   const requestId: express.RequestHandler = (req, res, next) => {
     const supplied = req.get('x-request-id');
@@ -128,11 +134,16 @@ export async function createHttpApp(options: {
           span: requestTrace(res).span,
           viewer,
           services,
+          loaders: services.loaders(),
         };
       },
     }),
   );
   app.use(requestBodyErrors(logger, config.limits.requestBodyBytes));
+  // Anything else: a JSON 404 in the API's error shape, not Express's HTML page.
+  app.use((req, res) => {
+    res.status(404).json({ errors: [{ message: `Nothing here: ${req.method} ${req.path.slice(0, 100)}. The API is POST /graphql.`, extensions: { code: 'NOT_FOUND' } }] });
+  });
 
   return { server, apollo };
 }

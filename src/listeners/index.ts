@@ -20,6 +20,7 @@ import { purgeTenant } from './purge-tenant';
 import { recordAuditEntry } from './record-audit-entry';
 import { sendAccountLockedEmail } from './send-account-locked-email';
 import { sendEmail } from './send-email';
+import { sendNewDeviceEmail } from './send-new-device-email';
 import { sendPasswordChangedNotice } from './send-password-changed-notice';
 import { sendPasswordResetEmail } from './send-password-reset-email';
 import { sendVerificationReminder } from './send-verification-reminder';
@@ -27,6 +28,9 @@ import { sendSetupGuide } from './send-setup-guide';
 import { sendWelcomeEmail } from './send-welcome-email';
 import { setupTenantAdmin } from './setup-tenant-admin';
 import { trackFailedLogins } from './track-failed-logins';
+import { deliverWebhook } from './deliver-webhook';
+import { notifyWebhookDisabled } from './notify-webhook-disabled';
+import type { WebhookDelivery } from '../webhooks/webhook-delivery';
 
 export interface ListenerDeps {
   dataSource: DataSource;
@@ -40,6 +44,9 @@ export interface ListenerDeps {
   /** Where emailed links point (PUBLIC_URL). */
   links: EmailLinks;
   linkTokens: LinkTokens;
+  /** Signed webhooks: one attempt of a message, and one request's time limit (WEBHOOK_TIMEOUT). */
+  webhooks: WebhookDelivery;
+  webhookTimeoutMs: number;
 }
 
 /** Every listener Herald runs. Add a new one here (see README, "Events and listeners"). */
@@ -67,6 +74,10 @@ export function createListeners(deps: ListenerDeps): AnyListener[] {
     // Security monitoring.
     trackFailedLogins({ dataSource: deps.dataSource, rules: deps.loginThrottle }),
     sendAccountLockedEmail(),
+    sendNewDeviceEmail(account),
+    // Signed webhooks to tenants' own systems.
+    deliverWebhook({ webhooks: deps.webhooks, timeoutMs: deps.webhookTimeoutMs }),
+    notifyWebhookDisabled(deps),
   ];
 }
 

@@ -40,11 +40,18 @@ export function recordAuditEntry(deps: { tenantAuditLog: TenantAuditLog }) {
       'tenant.invitation.declined',
       'tenant.invitation.revoked',
       'tenant.invitation.expired',
+      'webhook.endpoint.created',
+      'webhook.endpoint.updated',
+      'webhook.endpoint.deleted',
+      'webhook.endpoint.disabled',
+      'webhook.endpoint.enabled',
+      'webhook.secret.rotated',
+      'webhook.test',
     ],
     async handle(event, ctx) {
-      // The user (or member) the event is about, else the invitation, else its tenant.
-      const payload = event.payload as { userId?: string; invitationId?: string; tenantId?: string };
-      const subjectId = payload.userId ?? payload.invitationId ?? payload.tenantId ?? null;
+      // The user (or member) the event is about, else the invitation or webhook endpoint, else its tenant.
+      const payload = event.payload as { userId?: string; invitationId?: string; endpointId?: string; tenantId?: string };
+      const subjectId = payload.userId ?? payload.invitationId ?? payload.endpointId ?? payload.tenantId ?? null;
       await ctx.complete(async (tx) => {
         // Read before an erasure of its actor or subject, the event may still carry their address.
         const erased = await anyErased(tx.manager, [event.actorId, subjectId]);

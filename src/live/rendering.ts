@@ -28,7 +28,7 @@ export function liveRendering(args: ExecutionArgs, contextValue: GraphQLContext,
 
 /** A context with no viewer: what an execution shared by subscribers may see. */
 export function viewerless(ctx: GraphQLContext): GraphQLContext {
-  return { requestId: ctx.requestId, ip: null, userAgent: null, traceparent: null, viewer: null, tokenRejected: false, services: ctx.services };
+  return { requestId: ctx.requestId, ip: null, userAgent: null, traceparent: null, viewer: null, tokenRejected: false, services: ctx.services, loaders: ctx.loaders };
 }
 
 function renderingOf(shared: ExecutionArgs, logger: Logger): RenderPayload {

@@ -95,6 +95,20 @@ export function passwordChangedEmail(data: { name: string; how: 'reset' | 'chang
   });
 }
 
+/** A sign-in from a device that had not signed in to this account before (no device token). */
+export function newDeviceSignInEmail(data: { name: string; when: Date; ip: string | null; userAgent: string | null; consoleUrl: string }): RenderedEmail {
+  const when = `${data.when.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return letter({
+    subject: 'A new sign-in to your Herald account',
+    greeting: data.name,
+    paragraphs: [
+      `your Herald account was signed in to from a new device at ${when}` +
+        `${data.ip ? ` from the address ${data.ip}` : ''}${data.userAgent ? ` with ${data.userAgent.slice(0, 200)}` : ''}.`,
+      `If this was you, there is nothing to do. If not, reset your password now from ${data.consoleUrl} and review your sessions.`,
+    ],
+  });
+}
+
 /** To the new address: the link that makes it the account's email. */
 export function emailChangeLinkEmail(data: { name: string; verifyUrl: string; validFor: number }): RenderedEmail {
   return letter({

@@ -1,4 +1,4 @@
-import { escapeHtml, type RenderedEmail } from './templates';
+import { escapeHtml, unlinkable, type RenderedEmail } from './templates';
 
 /** To the owner when onboarding has set the tenant up: what to do first. */
 export function setupGuideEmail(data: { ownerName: string; tenantName: string; slug: string }): RenderedEmail {
@@ -23,23 +23,28 @@ export function setupGuideEmail(data: { ownerName: string; tenantName: string; s
   };
 }
 
-/** To each platform admin when a tenant is created. */
+/**
+ * To each platform admin when a tenant is created. The name, slug and owner's address are the
+ * creator's text: quoted so no mail client makes a link of them (`unlinkable`), escaped in HTML.
+ */
 export function tenantCreatedNoticeEmail(data: {
   tenantId: string;
   tenantName: string;
   slug: string;
   ownerEmail: string | null;
 }): RenderedEmail {
-  const owner = data.ownerEmail ?? 'an account that no longer exists';
+  const owner = data.ownerEmail ? unlinkable(data.ownerEmail) : 'an account that no longer exists';
+  const name = unlinkable(data.tenantName);
+  const slug = unlinkable(data.slug);
   return {
-    subject: `New tenant: ${data.tenantName} (${data.slug})`,
+    subject: `New tenant: ${name} (${slug})`,
     text:
-      `A tenant was created.\n\nName: ${data.tenantName}\nSlug: ${data.slug}\nId: ${data.tenantId}\n` +
+      `A tenant was created.\n\nName: “${name}”\nSlug: ${slug}\nId: ${data.tenantId}\n` +
       `Owner: ${owner}\n\nIts onboarding runs now; follow it with tenant(id) { status onboarding { step status } }.\n`,
     html:
       `<p>A tenant was created.</p><table>` +
-      `<tr><th align="left">Name</th><td>${escapeHtml(data.tenantName)}</td></tr>` +
-      `<tr><th align="left">Slug</th><td>${escapeHtml(data.slug)}</td></tr>` +
+      `<tr><th align="left">Name</th><td>“${escapeHtml(name)}”</td></tr>` +
+      `<tr><th align="left">Slug</th><td>${escapeHtml(slug)}</td></tr>` +
       `<tr><th align="left">Id</th><td>${escapeHtml(data.tenantId)}</td></tr>` +
       `<tr><th align="left">Owner</th><td>${escapeHtml(owner)}</td></tr></table>` +
       `<p>Its onboarding runs now; follow it with <code>tenant(id) { status onboarding { step status } }</code>.</p>`,
@@ -69,5 +74,19 @@ export function invitationEmail(data: {
       `<p>Hello,</p><p>${escapeHtml(lead)}</p><p>${escapeHtml(how)}</p>` +
       `<p><a href="${escapeHtml(data.acceptUrl)}">Accept or decline the invitation</a></p>` +
       `<p>${escapeHtml(after)}</p><p>The Herald team</p>`,
+  };
+}
+
+/** To a tenant's owners when one of its webhook endpoints was disabled after days of failures. */
+export function webhookDisabledEmail(data: { tenantName: string; host: string; reason: string }): RenderedEmail {
+  const todo =
+    'Fix the receiver, then enable the endpoint again (updateWebhookEndpoint with enabled: true) and ' +
+    'resend what it missed with replayWebhookMessages(endpointId, since).';
+  return {
+    subject: `A webhook endpoint of ${data.tenantName} was disabled`,
+    text: `The webhook endpoint at ${data.host} of "${data.tenantName}" was disabled: ${data.reason}.\n\n${todo}\n\nThe Herald team\n`,
+    html:
+      `<p>The webhook endpoint at <strong>${escapeHtml(data.host)}</strong> of <strong>${escapeHtml(data.tenantName)}</strong> ` +
+      `was disabled: ${escapeHtml(data.reason)}.</p><p>${escapeHtml(todo)}</p><p>The Herald team</p>`,
   };
 }

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { EventEnvelope } from '../events/envelope';
 import type { RunOutcome } from '../events/listener-runtime';
 import type { Logger } from '../logger';
+import type { AttemptOutcome } from '../webhooks/webhook-delivery';
 import { readPipelineFigures } from './pipeline-figures';
 
 /** Distinct operation names kept as label values; more become "other" (names come from clients). */
@@ -48,6 +49,9 @@ export class HeraldMetrics {
   private readonly connections: Gauge;
   private readonly subscriptions: Gauge;
   private readonly streams: Gauge;
+  private readonly webhookAttempts: Counter<'outcome'>;
+  private readonly webhookSeconds: Histogram<'outcome'>;
+  private readonly webhookEndpointsDisabled: Gauge;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -131,6 +135,24 @@ export class HeraldMetrics {
       labelNames: ['dependency'],
       registers,
     });
+    this.webhookAttempts = new Counter({
+      name: 'herald_webhook_attempts_total',
+      help: 'Webhook requests sent by this instance, by outcome (succeeded, failed, timeout, refused, gone). Breakers: herald_circuit_breaker_state{dependency="webhook:<endpoint id>"}.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.webhookSeconds = new Histogram({
+      name: 'herald_webhook_attempt_duration_seconds',
+      help: 'Time from sending a webhook request to its answer (or failure), on this instance.',
+      labelNames: ['outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.webhookEndpointsDisabled = new Gauge({
+      name: 'herald_webhook_endpoints_disabled',
+      help: 'Webhook endpoints disabled and not deleted (from the database).',
+      registers,
+    });
     this.connections = new Gauge({ name: 'herald_websocket_connections', help: 'Authenticated WebSocket connections open on this instance.', registers });
     this.subscriptions = new Gauge({ name: 'herald_live_subscriptions', help: 'Live event subscriptions on this instance.', registers });
     this.streams = new Gauge({ name: 'herald_live_streams', help: 'Event streams this instance follows for its subscribers.', registers });
@@ -160,6 +182,12 @@ export class HeraldMetrics {
       stop({ outcome });
       this.listenerRuns.inc({ listener, outcome });
     };
+  }
+
+  /** A webhook attempt ended (src/webhooks/webhook-delivery.ts). */
+  webhookAttempted(attempt: { outcome: AttemptOutcome; durationMs: number }): void {
+    this.webhookAttempts.inc({ outcome: attempt.outcome });
+    this.webhookSeconds.observe({ outcome: attempt.outcome }, attempt.durationMs / 1000);
   }
 
   /** The exposition text, after reading the current figures. */
@@ -193,6 +221,7 @@ export class HeraldMetrics {
       for (const breaker of figures.breakers) this.breakers.set({ dependency: breaker.dependency }, BREAKER_STATES[breaker.state]);
       this.unpublished.set(figures.unpublishedEvents);
       this.oldestUnpublished.set(figures.oldestUnpublishedSeconds);
+      this.webhookEndpointsDisabled.set(figures.webhookEndpointsDisabled);
       this.databaseUp.set(1);
     } catch (error) {
       // A scrape still answers (process and live figures) when the database is slow or down.

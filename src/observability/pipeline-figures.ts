@@ -19,6 +19,8 @@ export interface PipelineFigures {
   /** Committed events not yet published to the pub/sub (the outbox backlog). */
   unpublishedEvents: number;
   oldestUnpublishedSeconds: number;
+  /** Webhook endpoints disabled (by a person, a 410, or 5 days of failures), not deleted. */
+  webhookEndpointsDisabled: number;
 }
 
 /**
@@ -48,7 +50,11 @@ export async function readPipelineFigures(dataSource: DataSource, timeoutMs: num
     const breakers: { key: string; state: 'closed' | 'open' | 'half_open' }[] = await manager.query(
       `SELECT key, state FROM circuit_breakers ORDER BY key`,
     );
+    const [webhooks]: { disabled: number }[] = await manager.query(
+      `SELECT count(*)::int AS disabled FROM webhook_endpoints WHERE NOT enabled AND deleted_at IS NULL`,
+    );
     return {
+      webhookEndpointsDisabled: webhooks.disabled,
       breakers: breakers.map((b) => ({ dependency: b.key, state: b.state })),
       listeners: listeners.map((row) => ({
         listener: String(row.listener),

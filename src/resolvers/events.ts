@@ -7,6 +7,7 @@ export const eventResolvers: Resolvers = {
   Query: {
     events: (_, args, ctx) => ctx.services.events.list(ctx, args),
     eventStats: (_, __, ctx) => ctx.services.events.stats(ctx),
+    eventActivity: (_, { tenantId }, ctx) => ctx.services.events.activity(ctx, tenantId),
     deliveries: (_, { status, ...args }, ctx) =>
       ctx.services.deliveries.list(ctx, { ...args, status: status ? (status.toLowerCase() as never) : null }),
   },

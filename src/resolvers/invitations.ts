@@ -15,7 +15,7 @@ export const invitationResolvers: Resolvers = {
     leaveTenant: (_, { tenantId }, ctx) => ctx.services.memberships.leave(ctx, tenantId),
   },
   Invitation: {
-    tenant: (invitation, _, ctx) => ctx.services.invitations.tenantOf(invitation),
-    invitedBy: (invitation, _, ctx) => (invitation.invitedBy ? ctx.services.auth.userById(invitation.invitedBy) : null),
+    tenant: async (invitation, _, ctx) => (await ctx.loaders.tenant.load(invitation.tenantId))!,
+    invitedBy: (invitation, _, ctx) => (invitation.invitedBy ? ctx.loaders.user.load(invitation.invitedBy) : null),
   },
 };

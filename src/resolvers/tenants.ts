@@ -24,6 +24,6 @@ export const tenantResolvers: Resolvers = {
     members: (tenant, _, ctx) => ctx.services.memberships.list(ctx, tenant.id),
   },
   AuditEntry: {
-    actor: (entry, _, ctx) => (entry.actorId ? ctx.services.auth.userById(entry.actorId) : null),
+    actor: (entry, _, ctx) => (entry.actorId ? ctx.loaders.user.load(entry.actorId) : null),
   },
 };

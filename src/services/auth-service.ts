@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import type { AccessTokens } from '../auth/access-tokens';
+import type { DeviceTokens } from '../auth/device-tokens';
 import { newPassword, normalisePassword } from '../auth/password-policy';
 import { hashRefreshToken } from '../auth/refresh-tokens';
 import { RefreshToken, Session, User } from '../entities';
@@ -11,7 +12,7 @@ import type { Logger } from '../logger';
 import type { AuthRateLimits } from './auth-rate-limits';
 import { signedIn } from './access';
 import * as rules from './input-rules';
-import type { PasswordCheck } from './password-check';
+import type { AdmittedTry, PasswordCheck } from './password-check';
 import type { PlatformAdmins } from './platform-admins';
 import { eventContextOf, type RequestContext, type Viewer } from './request-context';
 import { endSessions } from './session-ends';
@@ -36,6 +37,7 @@ export class AuthService {
     private readonly rateLimits: AuthRateLimits,
     private readonly platformAdmins: PlatformAdmins,
     private readonly logger: Logger,
+    private readonly deviceTokens: DeviceTokens,
   ) {}
 
   /** Creates an account and signs it in; `user.registered` sends the welcome email with its verification link. */
@@ -43,9 +45,10 @@ export class AuthService {
     await this.rateLimits.chargeIp('register', ctx.ip);
     const email = rules.email('email', input.email);
     await this.rateLimits.chargeAccount('register', email);
+    await this.rateLimits.checkRegisterConflicts(ctx.ip);
     const password = newPassword('password', input.password);
     const name = rules.displayName('name', input.name);
-    const passwordHash = await this.passwordCheck.hasher.hash(password);
+    const passwordHash = await this.passwordCheck.inTurn(ctx, () => this.passwordCheck.hasher.hash(password));
 
     try {
       const result = await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
@@ -60,12 +63,14 @@ export class AuthService {
         });
         await tx.manager.insert(User, user);
         tx.record('user.registered', { userId: user.id, email, name }, { actorId: user.id });
-        return this.issuer.openSession(ctx, tx, user);
+        // The first device of an account: no "new device" email on top of the welcome one.
+        return { ...(await this.issuer.openSession(ctx, tx, user)), deviceToken: this.deviceTokens.issue(user.id).token };
       });
       this.noteUnverifiedAdmin(result.user);
       return result;
     } catch (error) {
       if (isUniqueViolation(error)) {
+        await this.rateLimits.countRegisterConflict(ctx.ip);
         throw new ConflictError('An account with this email exists already; sign in instead.', 'email');
       }
       throw error;
@@ -73,35 +78,54 @@ export class AuthService {
   }
 
   /**
-   * Signs in. While the failed-login counters throttle this account, IP or pair, the password is
-   * not even checked: the answer is RATE_LIMITED and `auth.login.failed` says `locked`. A password
-   * typed in another Unicode form than its hash was made from still matches (see PasswordHasher.check),
-   * and the hash is then replaced by one of the normalised form.
+   * Signs in. Each try is counted as a failure before its password is checked (and given back if
+   * it was right); while the failed-login counters throttle this account, IP or pair, the password
+   * is not even checked: the answer is RATE_LIMITED and `auth.login.failed` says `locked`. With a
+   * valid device token of this account, the try is throttled per device instead, and neither the
+   * account's lock nor its per-account limit, which others' failures spend, applies; without one,
+   * a success is a new device: `auth.device.new` emails the user. A password typed in another
+   * Unicode form than its hash was made from still matches (see PasswordHasher.check), and the hash
+   * is then replaced by one of the normalised form.
    */
-  async login(ctx: RequestContext, input: { email: string; password: string }): Promise<AuthResult> {
+  async login(ctx: RequestContext, input: { email: string; password: string; deviceToken?: string | null }): Promise<AuthResult> {
     await this.rateLimits.chargeIp('login', ctx.ip);
     const email = rules.email('email', input.email);
-    await this.rateLimits.chargeAccount('login', email);
     const typed = rules.typedPassword('password', input.password);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
-    await this.passwordCheck.gate(ctx, email, user?.id ?? null, { signIn: true });
+    const device = user ? this.deviceTokens.verify(input.deviceToken?.slice(0, 2048)) : null;
+    const knownDevice = device && device.userId === user!.id ? device.deviceId : null;
+    if (!knownDevice) await this.rateLimits.chargeAccount('login', email);
+    const result = await this.passwordCheck.inTurn(ctx, async () => {
+      const admitted = await this.passwordCheck.reserve(ctx, email, user?.id ?? null, { signIn: true, deviceId: knownDevice });
+      // An unknown email costs the same verification work, so timing does not tell accounts apart.
+      const { valid, rehash } = await this.passwordCheck.check(user, typed);
+      const newHash = user && valid && rehash ? await this.passwordCheck.hasher.hash(normalisePassword(typed)) : null;
+      return this.signIn(ctx, { user, email, valid, newHash, admitted, knownDevice });
+    });
+    if (!result) throw new UnauthenticatedError(BAD_CREDENTIALS);
+    this.noteUnverifiedAdmin(result.user);
+    return result;
+  }
 
-    // An unknown email costs the same verification work, so timing does not tell accounts apart.
-    const { valid, rehash } = await this.passwordCheck.check(user, typed);
-    const newHash = user && valid && rehash ? await this.passwordCheck.hasher.hash(normalisePassword(typed)) : null;
-
-    const result = await this.transactions.run({ actorId: user?.id ?? null, context: eventContextOf(ctx) }, async (tx) => {
+  /** Records the sign-in's outcome; opens the session when the password was right. */
+  private signIn(
+    ctx: RequestContext,
+    attempt: { user: User | null; email: string; valid: boolean; newHash: string | null; admitted: AdmittedTry; knownDevice: string | null },
+  ): Promise<AuthResult | null> {
+    const { user, email, valid, newHash, admitted, knownDevice } = attempt;
+    return this.transactions.run({ actorId: user?.id ?? null, context: eventContextOf(ctx) }, async (tx) => {
       tx.record('auth.login.attempt', { userId: user?.id ?? null, email });
       if (!user || !valid) {
         tx.record('auth.login.failed', { userId: user?.id ?? null, email, reason: user ? 'wrong_password' : 'unknown_email' });
         return null;
       }
+      await this.passwordCheck.release(tx.manager, admitted);
       if (newHash) await tx.manager.update(User, { id: user.id }, { passwordHash: newHash });
-      return this.issuer.openSession(ctx, tx, user);
+      const opened = await this.issuer.openSession(ctx, tx, user);
+      const device = this.deviceTokens.issue(user.id, knownDevice ?? undefined);
+      if (!knownDevice) tx.record('auth.device.new', { userId: user.id, deviceId: device.deviceId }, { actorId: user.id });
+      return { ...opened, deviceToken: device.token };
     });
-    if (!result) throw new UnauthenticatedError(BAD_CREDENTIALS);
-    this.noteUnverifiedAdmin(result.user);
-    return result;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { AccessTokens } from '../auth/access-tokens';
+import { DeviceTokens } from '../auth/device-tokens';
 import type { LinkTokens } from '../auth/link-tokens';
 import { PasswordHasher, SCRYPT_PARAMS, SCRYPT_PARAMS_LOW } from '../auth/password-hasher';
 import type { ServerKeys } from '../auth/secret-key';
@@ -12,7 +13,7 @@ import type { EmailLinks } from '../mail/email-links';
 import type { LiveEvents } from '../live/live-events';
 import type { SeqHorizon } from '../events/seq-horizon';
 import type { Services } from '.';
-import { AuthRateLimits } from './auth-rate-limits';
+import { AuthRateLimits, chargeLimiter, createLimiter } from './auth-rate-limits';
 import { AuthService } from './auth-service';
 import { DeliveryService } from './delivery-service';
 import { EmailRequestLimits } from './email-request-limits';
@@ -25,12 +26,15 @@ import { MembershipService } from './membership-service';
 import { PasswordCheck } from './password-check';
 import { PasswordService } from './password-service';
 import { PlatformAdmins } from './platform-admins';
+import { requestLoaders } from './request-loaders';
 import { SessionService } from './session-service';
 import { SupportService } from './support-service';
 import { TenantAccess } from './tenant-access';
 import type { TenantAuditLog } from './tenant-audit-log';
 import { TenantService } from './tenant-service';
 import { TokenIssuer } from './token-issuer';
+import { WebhookService } from './webhook-service';
+import type { WebhookSecrets } from '../webhooks/webhook-secrets';
 
 /** What the services are built from: the parts src/server.ts has started. */
 export interface ServiceParts {
@@ -50,6 +54,8 @@ export interface ServiceParts {
   links: EmailLinks;
   /** Tells the listener runtime there is work now (a retried delivery). */
   wakeListeners: () => void;
+  /** Encrypts webhook endpoints' secrets at rest. */
+  webhookSecrets: WebhookSecrets;
 }
 
 /** Builds the services resolvers call. */
@@ -62,8 +68,10 @@ export function buildServices(parts: ServiceParts): Services {
     ...limiterStore,
     perIpPerMinute: config.rateLimitAuthPerMinute,
     perAccountPerMinute: config.rateLimitAuthPerAccountPerMinute,
+    registerConflictsPerHour: config.registerConflictsPerHour,
     logger,
   });
+  const tenantCreations = createLimiter(limiterStore, 'tenant-creations', config.tenantQuotas.creationsPerHour, 3600);
   const emailLimits = new EmailRequestLimits({ ...limiterStore, perAddressPerHour: config.accounts.emailRequestsPerAddressPerHour }, logger);
   const hasher = new PasswordHasher(config.passwordHashCost === 'low' ? SCRYPT_PARAMS_LOW : SCRYPT_PARAMS);
   const passwordCheck = new PasswordCheck(dataSource, transactions, hasher, config.loginThrottle);
@@ -84,7 +92,7 @@ export function buildServices(parts: ServiceParts): Services {
     config.accounts,
   );
   return {
-    auth: new AuthService(dataSource, transactions, passwordCheck, accessTokens, issuer, rateLimits, platformAdmins, logger),
+    auth: new AuthService(dataSource, transactions, passwordCheck, accessTokens, issuer, rateLimits, platformAdmins, logger, new DeviceTokens(config.jwtSecret)),
     passwords: new PasswordService(dataSource, transactions, hasher, passwordCheck, linkTokenStore, issuer, rateLimits, emailLimits),
     verification,
     sessions: new SessionService(dataSource, transactions),
@@ -94,8 +102,13 @@ export function buildServices(parts: ServiceParts): Services {
     events: new EventService(dataSource, tenantRoleOf, parts.horizon),
     deliveries: new DeliveryService(dataSource, parts.wakeListeners),
     live: parts.live(tenantRoleOf),
-    tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog),
+    loaders: () => requestLoaders(dataSource, config.databaseConnectionsPerRequest),
+    tenants: new TenantService(dataSource, transactions, tenantAccess, parts.tenantAuditLog, {
+      ...config.tenantQuotas,
+      chargeCreation: (userId) => chargeLimiter(tenantCreations, userId, logger, { operation: 'createTenant' }),
+    }),
     memberships: new MembershipService(dataSource, transactions, tenantAccess),
     invitations: new InvitationService(dataSource, transactions, tenantAccess, linkTokenStore, parts.links, config.accounts),
+    webhooks: new WebhookService(dataSource, transactions, tenantAccess, parts.webhookSecrets, config.webhooks, parts.wakeListeners),
   };
 }

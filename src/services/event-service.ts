@@ -20,6 +20,15 @@ export interface ListenerStats {
   oldestPendingAgeSeconds: number | null;
 }
 
+/** Minutes of `activity`: the last hour. */
+const ACTIVITY_MINUTES = 60;
+
+export interface EventActivity {
+  minutes: { minute: Date; count: number }[];
+  upTo: string;
+  hourStart: string;
+}
+
 /** Reading the event store through the API: pages of events and the pipeline's statistics. */
 export class EventService {
   constructor(
@@ -64,6 +73,36 @@ export class EventService {
       [after, args.tenantId ?? null, names, includeSecurity, size + 1, horizon],
     );
     return connection(rows.map(envelopeOf), size, (e) => e.seq);
+  }
+
+  /**
+   * A tenant's events per minute over the last hour, with the events `list` would show the viewer
+   * (security events only for OWNER and ADMIN): sixty minutes, oldest first.
+   */
+  async activity(ctx: RequestContext, tenantId: string): Promise<EventActivity> {
+    const includeSecurity = roleSeesSecurityEvents(await this.tenantRoleOf(ctx, tenantId));
+    const tenantStream = streamCondition(`tenant:${tenantId}`, 1).sql;
+    const visible = `${tenantStream} AND ($2 OR NOT ${isSecurityEventSql('e.name')})`;
+    const [{ start }]: { start: Date }[] = await this.dataSource.query(
+      `SELECT date_trunc('minute', now()) - interval '${ACTIVITY_MINUTES - 1} minutes' AS start`,
+    );
+    const rows: { minute: Date; count: number; last: string }[] = await this.dataSource.query(
+      `SELECT date_trunc('minute', e.occurred_at) AS minute, count(*)::int AS count, max(e.seq)::text AS last
+       FROM events e WHERE ${visible} AND e.occurred_at >= $3 GROUP BY 1`,
+      [tenantId, includeSecurity, start],
+    );
+    // The newest event before the hour: walked back from the newest of the tenant (index on tenant, seq).
+    const [before]: { seq: string }[] = await this.dataSource.query(
+      `SELECT e.seq::text AS seq FROM events e WHERE ${visible} AND e.occurred_at < $3 ORDER BY e.seq DESC LIMIT 1`,
+      [tenantId, includeSecurity, start],
+    );
+    const counts = new Map(rows.map((row) => [row.minute.getTime(), row.count]));
+    const minutes = Array.from({ length: ACTIVITY_MINUTES }, (_, index) => {
+      const minute = new Date(start.getTime() + index * 60_000);
+      return { minute, count: counts.get(minute.getTime()) ?? 0 };
+    });
+    const upTo = rows.reduce((max, row) => (BigInt(row.last) > BigInt(max) ? row.last : max), before?.seq ?? '0');
+    return { minutes, upTo, hourStart: before?.seq ?? '0' };
   }
 
   async stats(ctx: RequestContext): Promise<{ events: { name: string; count: number }[]; listeners: ListenerStats[] }> {

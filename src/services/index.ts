@@ -10,7 +10,9 @@ import type { PlatformAdmins } from './platform-admins';
 import type { SessionService } from './session-service';
 import type { SupportService } from './support-service';
 import type { TenantService } from './tenant-service';
+import type { WebhookService } from './webhook-service';
 import type { LiveEvents } from '../live/live-events';
+import type { RequestLoaders } from './request-loaders';
 
 /** The services resolvers call; built in src/services/build-services.ts. */
 export interface Services {
@@ -26,5 +28,8 @@ export interface Services {
   tenants: TenantService;
   memberships: MembershipService;
   invitations: InvitationService;
+  webhooks: WebhookService;
   live: LiveEvents;
+  /** A fresh set of per-request batching loaders (one per GraphQL operation's context). */
+  loaders: () => RequestLoaders;
 }

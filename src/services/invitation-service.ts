@@ -183,11 +183,6 @@ export class InvitationService {
       .getMany();
   }
 
-  /** The tenant of an invitation, for the invitee too (who sees its name, not its members). */
-  async tenantOf(invitation: Invitation): Promise<Tenant> {
-    return this.dataSource.getRepository(Tenant).findOneByOrFail({ id: invitation.tenantId });
-  }
-
   /** Runs `work` on an invitation of a tenant the viewer manages (OWNER/ADMIN), both row-locked. */
   private async manage<T>(ctx: RequestContext, id: string, work: (tx: Tx, invitation: Invitation, grant: TenantGrant) => Promise<T>): Promise<T> {
     const found = isUuid(id) ? await this.dataSource.getRepository(Invitation).findOneBy({ id }) : null;

@@ -1,20 +1,27 @@
 import type { LoginThrottleConfig } from '../config';
+import { addressGroup } from '../auth/address-group';
 
 /**
- * The rules of failed-login throttling, as pure functions of counters and time (no I/O), so the
- * login check and the `track-failed-logins` listener decide the same way.
+ * The rules of failed-login throttling, as pure functions of counters and time (no I/O). A try is
+ * counted as a failure *before* its password is checked (a reservation, under row locks: see
+ * src/services/login-failure-counters.ts), and given back when the password was right, so tries
+ * sent at once are refused as soon as the counted ones reach a threshold.
  *
- * Three counters of failed logins, each forgotten after `windowSeconds` without a failure:
+ * Counters of failed logins, each forgotten after `windowSeconds` without a failure (addresses in
+ * their group: IPv6 by /64, src/services/address-group.ts):
  * - per account + IP pair: after `afterFailures`, that pair waits before each try, base·2^(n−N),
  *   capped: a guesser slows down exponentially while the owner on another IP is unaffected;
  * - per IP across accounts (password spraying): the same progression from `ipAfterFailures`;
  * - per account across IPs: at `lockAfterFailures` the account is locked for `lockSeconds`, from
- *   every IP (the user is told by email), and its counter starts again.
+ *   every IP (the user is told by email), and its counter starts again;
+ * - per device, instead of the pair and the IP, for a login presenting a valid device token of its
+ *   account (DESIGN §6b): the same progression as a pair, and the account's lock does not apply,
+ *   so failures others caused never keep the owner out; its failures still count on the account.
  * Tries refused while throttled are not failures: they neither count nor prolong a wait.
  */
 export type ThrottleRules = LoginThrottleConfig;
 
-export type CounterScope = 'pair' | 'ip' | 'account';
+export type CounterScope = 'device' | 'pair' | 'ip' | 'account';
 
 export interface FailureCounter {
   failures: number;
@@ -33,10 +40,14 @@ export type ThrottleDecision =
 /**
  * The keys of a login's counters. Accounts are keyed by the normalised email, so an unknown email
  * is throttled exactly like a real account and throttling does not reveal which accounts exist.
- * Without a client IP only the account counter applies.
+ * With a trusted device (its id), the device and the account; otherwise without a client IP only
+ * the account counter applies.
  */
-export function counterKeys(email: string, ip: string | null): Partial<Record<CounterScope, string>> {
-  return ip ? { pair: `${email}|${ip}`, ip, account: email } : { account: email };
+export function counterKeys(email: string, ip: string | null, deviceId: string | null = null): Partial<Record<CounterScope, string>> {
+  if (deviceId) return { device: deviceId, account: email };
+  if (!ip) return { account: email };
+  const group = addressGroup(ip);
+  return { pair: `${email}|${group}`, ip: group, account: email };
 }
 
 /** The wait after `failures` failures once `threshold` is reached: base·2^(failures−threshold), capped. */
@@ -51,12 +62,17 @@ export function isExpired(counter: FailureCounter, now: Date, rules: ThrottleRul
   return counter.lastFailureAt === null || now.getTime() - counter.lastFailureAt.getTime() > rules.windowSeconds * 1000;
 }
 
-/** May a login with these counters go ahead now; if not, for how long, and because of which counter. */
-export function decide(counters: Counters, now: Date, rules: ThrottleRules): ThrottleDecision {
+/**
+ * May a login with these counters go ahead now; if not, for how long, and because of which counter.
+ * A trusted device is not held by the account's lock.
+ */
+export function decide(counters: Counters, now: Date, rules: ThrottleRules, options: { trustedDevice?: boolean } = {}): ThrottleDecision {
+  const locked = options.trustedDevice ? 0 : Math.max(0, (counters.account?.lockedUntil?.getTime() ?? 0) - now.getTime());
   const waits: [CounterScope, number][] = [
+    ['device', waitMs(counters.device, rules.afterFailures, now, rules)],
     ['pair', waitMs(counters.pair, rules.afterFailures, now, rules)],
     ['ip', waitMs(counters.ip, rules.ipAfterFailures, now, rules)],
-    ['account', Math.max(0, (counters.account?.lockedUntil?.getTime() ?? 0) - now.getTime())],
+    ['account', locked],
   ];
   const [by, ms] = waits.reduce((longest, wait) => (wait[1] > longest[1] ? wait : longest));
   if (ms <= 0) return { allowed: true };

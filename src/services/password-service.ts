@@ -59,8 +59,8 @@ export class PasswordService {
     await this.rateLimits.chargeIp('resetPassword', ctx.ip);
     const token = rules.token('token', input.token);
     const password = newPassword('newPassword', input.newPassword);
-    const passwordHash = await this.hasher.hash(password);
-    return this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
+    const passwordHash = await this.passwordCheck.inTurn(ctx, () => this.hasher.hash(password));
+    const reset = await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
       const link = await this.linkTokens.consume(tx.manager, token, ['reset_password']);
       const user = await lockLiveUserForUpdate(tx.manager, link.subjectId);
       if (!user) throw new NotFoundError('This account no longer exists.');
@@ -75,8 +75,11 @@ export class PasswordService {
       const sessionsEnded = await endSessions(tx, user.id, 'password_reset');
       tx.record('auth.password.reset', { userId: user.id, sessionsEnded }, actor);
       if (provesAddress && !user.emailVerifiedAt) tx.record('user.email.verified', { userId: user.id, email: user.email }, actor);
-      return true;
+      return user.email;
     });
+    // Sign-ins others spent this account's per-account limit on no longer hold its owner back.
+    await this.rateLimits.forgetAccount('login', reset);
+    return true;
   }
 
   /**
@@ -88,7 +91,8 @@ export class PasswordService {
     const current = await this.dataSource.getRepository(User).findOneBy({ id: viewer.userId });
     if (!current) throw new NotFoundError('This account no longer exists.');
     await this.passwordCheck.confirm(ctx, current, rules.typedPassword('currentPassword', input.currentPassword), 'currentPassword');
-    const passwordHash = await this.hasher.hash(newPassword('newPassword', input.newPassword));
+    const next = newPassword('newPassword', input.newPassword);
+    const passwordHash = await this.passwordCheck.inTurn(ctx, () => this.hasher.hash(next));
     return this.transactions.run({ actorId: viewer.userId, context: eventContextOf(ctx) }, async (tx) => {
       const user = await lockLiveUserForUpdate(tx.manager, viewer.userId);
       const session = await tx.manager.findOneBy(Session, { id: viewer.sessionId });

@@ -1,15 +1,17 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { TenantQuotas } from '../config';
 import { v7 as uuidv7 } from 'uuid';
 import { isUniqueViolation } from '../db/postgres-errors';
 import { TenantSchemaMissingError } from '../db/tenant-database';
 import { isUuid } from '../db/uuid';
 import { Membership, Tenant, type TenantAuditEntry } from '../entities';
-import { BadUserInputError, ConflictError } from '../errors/domain-errors';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../errors/domain-errors';
 import type { EventOrigin, Transactions } from '../events/transactions';
 import { signedIn } from './access';
 import * as rules from './input-rules';
 import { connection, numericCursor, pageSize, type Connection } from './pagination';
 import { eventContextOf, type RequestContext } from './request-context';
+import { lockLiveUserForUpdate } from './user-rows';
 import { ANY_MEMBER, OWNER_ONLY, OWNER_OR_ADMIN, PLATFORM_ADMINS_ONLY, type TenantAccess } from './tenant-access';
 import type { TenantAuditLog } from './tenant-audit-log';
 import { ONBOARDING_LISTENERS } from './tenant-onboarding';
@@ -27,16 +29,27 @@ export class TenantService {
     private readonly transactions: Transactions,
     private readonly access: TenantAccess,
     private readonly auditLog: TenantAuditLog,
+    private readonly quotas: TenantQuotas & {
+      /** Charges one creation to the user's hourly quota (RATE_LIMITED when spent); counted in Redis like the other rate limits. */
+      chargeCreation: (userId: string) => Promise<void>;
+    },
   ) {}
 
-  /** Creates a tenant, PROVISIONING, with the caller as OWNER; `tenant.created` starts onboarding. */
+  /**
+   * Creates a tenant, PROVISIONING, with the caller as OWNER; `tenant.created` starts onboarding.
+   * Within the caller's quotas (each tenant is a schema, tables and emails): TENANTS_PER_USER live
+   * tenants created, TENANT_CREATIONS_PER_USER_PER_HOUR tries an hour (a tenant deleted since still
+   * counts); platform admins are exempt.
+   */
   async create(ctx: RequestContext, input: { name: string; slug: string }): Promise<Tenant> {
     const viewer = signedIn(ctx);
     const name = rules.displayName('name', input.name);
     const slug = tenantRules.slug('slug', input.slug);
     const id = uuidv7();
+    if (!viewer.isPlatformAdmin) await this.quotas.chargeCreation(viewer.userId);
     try {
       return await this.transactions.run(this.origin(ctx, id), async (tx) => {
+        if (!viewer.isPlatformAdmin) await this.checkQuotas(tx.manager, viewer.userId);
         const now = new Date();
         const tenant = tx.manager.create(Tenant, {
           id,
@@ -172,6 +185,20 @@ export class TenantService {
       // Not provisioned yet: nothing audited in the tenant's own log so far.
       if (error instanceof TenantSchemaMissingError) return connection<TenantAuditEntry>([], size, (entry) => entry.id);
       throw error;
+    }
+  }
+
+  /** Refuses a tenant over the user's live quota; the user's row is locked, so creations sent at once count one by one. */
+  private async checkQuotas(manager: EntityManager, userId: string): Promise<void> {
+    if (!(await lockLiveUserForUpdate(manager, userId))) throw new NotFoundError('This account no longer exists.');
+    const [created]: { live: number }[] = await manager.query(
+      `SELECT count(*)::int AS live FROM tenants WHERE created_by = $1 AND deleted_at IS NULL`,
+      [userId],
+    );
+    if (created.live >= this.quotas.perUser) {
+      throw new ForbiddenError(
+        `You have created ${created.live} workspaces, the most one account may have; delete one you no longer need, or ask a platform admin.`,
+      );
     }
   }
 

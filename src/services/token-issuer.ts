@@ -13,6 +13,8 @@ export interface AuthResult {
   /** Access token lifetime, seconds. */
   expiresIn: number;
   user: User;
+  /** From a sign-in: the token of the device it came from (DESIGN §6b "Devices"); null otherwise. */
+  deviceToken: string | null;
 }
 
 /** Following a chain of successors stops here (two tabs, then a third, is as deep as it gets). */
@@ -97,6 +99,7 @@ export class TokenIssuer {
       refreshToken,
       expiresIn: this.accessTokens.ttlSeconds,
       user,
+      deviceToken: null,
     };
   }
 }

@@ -50,6 +50,9 @@ export async function startTestHerald(
     LOG_LEVEL: 'debug',
     PASSWORD_HASH_COST: 'low',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Suites create many tenants with one owner; test/tenant-quotas.test.ts checks the real defaults.
+    TENANTS_PER_USER: '1000',
+    TENANT_CREATIONS_PER_USER_PER_HOUR: '1000',
   };
   const peers: Herald[] = [];
   const build = (overrides: Record<string, string>, heraldOptions: HeraldOptions) =>

@@ -131,6 +131,7 @@ export function sseHandler(options: SseOptions): { handle: RequestHandler; dispo
       viewer,
       tokenRejected: false,
       services,
+      loaders: services.loaders(),
     };
   }
 

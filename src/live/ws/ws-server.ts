@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { v7 as uuidv7 } from 'uuid';
 import { WebSocketServer } from 'ws';
+import { clientAddress, type TrustProxy } from '../../http/client-address';
 import { bearerToken } from '../../auth/access-tokens';
 import type { RequestLimits } from '../../config';
 import type { GraphQLContext } from '../../graphql/context';
@@ -41,7 +42,7 @@ export function startWebSocketServer(options: {
   startOperation: StartOperation;
   logger: Logger;
   production: boolean;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   limits: { maxSubscriptionsPerConnection: number };
   /** Live connections by user, shared with the SSE adapter: the per-user limit, session ends, expiry. */
   connections: ViewerConnections;
@@ -96,6 +97,7 @@ export function startWebSocketServer(options: {
       viewer: connection.viewer,
       tokenRejected: false,
       services,
+      loaders: services.loaders(),
     }),
     subscribe: options.startOperation,
     formatResult: (id, result) =>
@@ -109,7 +111,7 @@ export function startWebSocketServer(options: {
       hooks,
       logger,
       describe: (request) => ({
-        ip: clientIp(request.headers['x-forwarded-for'], request.socket.remoteAddress, options.trustProxy),
+        ip: clientAddress(request, options.trustProxy),
         userAgent: request.headers['user-agent'] ?? null,
         traceparent: headerOf(request.headers.traceparent),
       }),
@@ -136,11 +138,4 @@ export function authorizationOf(params: Record<string, unknown> | undefined): un
 
 function headerOf(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** The client's IP: the first X-Forwarded-For hop when behind a trusted proxy, else the socket's. */
-export function clientIp(forwardedFor: string | string[] | undefined, remote: string | undefined, trustProxy: boolean) {
-  const header = Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor;
-  if (trustProxy && header) return header.split(',')[0].trim().slice(0, 64);
-  return remote ?? null;
 }
