@@ -77,6 +77,8 @@ export default {
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `reports/mutation/${label}.json` },
+  // Not copied to the sandbox: reports and the coverage run's output (hundreds of MB).
+  ignorePatterns: ['coverage-all', 'coverage', 'reports', 'dist', 'test-output'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

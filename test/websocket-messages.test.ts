@@ -106,7 +106,10 @@ describe('graphql-transport-ws messages', () => {
             `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
           ))[0].n,
         );
-      await waitFor(async () => (await blocked()) === STARTS_AT_ONCE, { what: `${STARTS_AT_ONCE} renames started (blocked on the row)` });
+      await waitFor(async () => (await blocked()) === STARTS_AT_ONCE, {
+        timeoutMs: 30_000,
+        what: `${STARTS_AT_ONCE} renames started (blocked on the row)`,
+      });
       // The rest are waiting for a turn: the client completes every rename now.
       for (let i = 0; i < FLOOD; i++) raw.send({ type: 'complete', id: `rename-${i}` });
       raw.send({ type: 'ping' });

@@ -11,12 +11,15 @@ it('attributes events to the origin, and keeps them pending in the order recorde
   const pending: NewEvent[] = [];
   const tx = recordingTx(manager, { actorId: 'actor', tenantId: 'tenant', context }, pending);
   expect(tx.manager).toBe(manager);
-  tx.record('tenant.created', payload);
-  tx.record('tenant.updated', payload as never);
+  const first = tx.record('tenant.created', payload);
+  const second = tx.record('tenant.updated', payload as never);
   expect(pending).toEqual([
-    { name: 'tenant.created', payload, tenantId: 'tenant', actorId: 'actor', context },
-    { name: 'tenant.updated', payload, tenantId: 'tenant', actorId: 'actor', context },
+    { id: first, name: 'tenant.created', payload, tenantId: 'tenant', actorId: 'actor', context },
+    { id: second, name: 'tenant.updated', payload, tenantId: 'tenant', actorId: 'actor', context },
   ]);
+  // Each event gets its own id, time-sortable (uuid v7), returned to the caller.
+  expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+  expect(second > first).toBe(true);
 });
 
 it('takes the tenant and actor an event overrides, null included; an origin without a tenant gives null', () => {
