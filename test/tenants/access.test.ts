@@ -24,6 +24,7 @@ import {
   type Account,
 } from '../support/tenants';
 import { waitFor } from '../support/wait';
+import { CREATE_ENDPOINT, ENDPOINTS } from '../support/webhooks';
 import { connect, SECURITY_EVENTS, TENANT_EVENTS } from '../support/ws-client';
 
 /**
@@ -147,6 +148,9 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Mutation.retryTenantOnboarding', '', PLATFORM, async (actor) => outcomeOf(await t.gql(RETRY_ONBOARDING, { id: shared.id }, tokenOf(actor)))],
   // Each actor gets a tenant of its own to delete (with the same roles), since a delete succeeds once.
   ['Mutation.deleteTenant', '', OWN, async (actor) => outcomeOf(await t.gql(DELETE_TENANT, { id: (await tenantWithRoles()).id }, tokenOf(actor)))],
+  ['Query.webhookEndpoints', '', MANAGE, async (actor) => outcomeOf(await t.gql(ENDPOINTS, { tenantId: shared.id }, tokenOf(actor)))],
+  ['Mutation.createWebhookEndpoint', '', MANAGE, async (actor) =>
+    outcomeOf(await t.gql(CREATE_ENDPOINT, { tenantId: shared.id, input: { url: `https://example.com/${actor}` } }, tokenOf(actor)))],
   ['Subscription.tenantEvents', '', LIVE(READ), (actor) => subscribeAs(actor, TENANT_EVENTS, { tenantId: shared.id })],
   ['Subscription.securityEvents', 'with tenantId', LIVE(MANAGE), (actor) => subscribeAs(actor, SECURITY_EVENTS, { tenantId: shared.id })],
 ];
@@ -181,6 +185,14 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'Mutation.endUserSessions': 'platform admins (accounts.test.ts)',
   'Mutation.acceptInvitation': "the invitee, by the emailed link, signed in with the verified address (invitations.test.ts)",
   'Mutation.declineInvitation': 'the holder of the emailed link (invitations.test.ts)',
+  // A webhook endpoint's tenant decides: its OWNER/ADMIN and platform admins (webhooks.test.ts, "who may manage endpoints").
+  'Mutation.updateWebhookEndpoint': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Mutation.deleteWebhookEndpoint': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Mutation.rotateWebhookSecret': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Mutation.sendTestWebhook': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Mutation.retryWebhookMessage': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Mutation.replayWebhookMessages': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Query.webhookAttempts': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
 };
 
 /**
