@@ -4,6 +4,7 @@ import { POSTGRES_ADMIN_URL, REDIS_URL } from '../test/support/env';
 import { acrossInstances } from './scenarios/across-instances';
 import { fairness } from './scenarios/fairness';
 import { fanOut } from './scenarios/fan-out';
+import { loginFlood } from './scenarios/login-flood';
 import { mutationOverhead } from './scenarios/mutation-overhead';
 import { pipeline } from './scenarios/pipeline';
 import { resetRequest } from './scenarios/reset-request';
@@ -14,7 +15,7 @@ import { renderResults, writeResults } from './support/report';
 import type { BenchSettings, Scenario, ScenarioResult } from './support/scenario';
 
 /** Every scenario, in the order they run. Add a new one here (one file per scenario). */
-const SCENARIOS: Scenario[] = [pipeline, fairness, mutationOverhead, resetRequest, fanOut, acrossInstances, webhooks];
+const SCENARIOS: Scenario[] = [pipeline, fairness, mutationOverhead, resetRequest, loginFlood, fanOut, acrossInstances, webhooks];
 
 /**
  * The whole run may take this long; then it cleans up and fails rather than hang. A full run takes

@@ -55,10 +55,10 @@ export function benchHeraldEnv(options: {
  * password hashing, no rate limit. No SMTP: any mail goes to files in a temporary directory.
  * Listener runtime and publisher keep their production defaults. `env` adds configuration variables.
  */
-export async function startBenchHerald(options: HeraldOptions = {}, env: Record<string, string> = {}): Promise<BenchHerald> {
+export async function startBenchHerald(options: HeraldOptions = {}, extra?: Record<string, string>): Promise<BenchHerald> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'herald-bench-'));
-  const config = loadConfig(benchHeraldEnv({ databaseUrl: db.url, redisPrefix: benchRedisPrefix(), dataDir, extra: env }));
+  const config = loadConfig(benchHeraldEnv({ databaseUrl: db.url, redisPrefix: benchRedisPrefix(), dataDir, extra }));
   const herald = new Herald(config, options);
   const stop = onCleanup(async () => {
     await herald.stop('bench done');

@@ -24,7 +24,6 @@ import {
   type Account,
 } from '../support/tenants';
 import { waitFor } from '../support/wait';
-import { CREATE_ENDPOINT, ENDPOINTS } from '../support/webhooks';
 import { connect, SECURITY_EVENTS, TENANT_EVENTS } from '../support/ws-client';
 
 /**
@@ -123,6 +122,13 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Query.tenant', 'by id', READ, async (actor) => outcomeOf(await t.gql(TENANT, { id: shared.id }, tokenOf(actor)))],
   ['Query.tenant', 'by slug', READ, async (actor) => outcomeOf(await t.gql(TENANT, { slug: shared.slug }, tokenOf(actor)))],
   ['Query.events', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.eventActivity', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { eventActivity(tenantId: $id) { upTo } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.webhookEndpoints', '', MANAGE, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { webhookEndpoints(tenantId: $id) { id } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Mutation.createWebhookEndpoint', '', MANAGE, async (actor) => outcomeOf(await t.gql(
+    `mutation($id: ID!, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $id, input: $input) { endpoint { id } } }`,
+    { id: shared.id, input: { url: `https://hooks.example.com/${actor}` } },
+    tokenOf(actor),
+  ))],
   ['Query.auditLog', '', MANAGE, async (actor) => outcomeOf(await t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor)))],
   ['Mutation.updateTenant', '', MANAGE, async (actor) => outcomeOf(await t.gql(UPDATE_TENANT, { id: shared.id, input: { name: `By ${actor}` } }, tokenOf(actor)))],
   ['Mutation.addMember', '', SUPPORT, async (actor) => {
@@ -148,9 +154,6 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Mutation.retryTenantOnboarding', '', PLATFORM, async (actor) => outcomeOf(await t.gql(RETRY_ONBOARDING, { id: shared.id }, tokenOf(actor)))],
   // Each actor gets a tenant of its own to delete (with the same roles), since a delete succeeds once.
   ['Mutation.deleteTenant', '', OWN, async (actor) => outcomeOf(await t.gql(DELETE_TENANT, { id: (await tenantWithRoles()).id }, tokenOf(actor)))],
-  ['Query.webhookEndpoints', '', MANAGE, async (actor) => outcomeOf(await t.gql(ENDPOINTS, { tenantId: shared.id }, tokenOf(actor)))],
-  ['Mutation.createWebhookEndpoint', '', MANAGE, async (actor) =>
-    outcomeOf(await t.gql(CREATE_ENDPOINT, { tenantId: shared.id, input: { url: `https://example.com/${actor}` } }, tokenOf(actor)))],
   ['Subscription.tenantEvents', '', LIVE(READ), (actor) => subscribeAs(actor, TENANT_EVENTS, { tenantId: shared.id })],
   ['Subscription.securityEvents', 'with tenantId', LIVE(MANAGE), (actor) => subscribeAs(actor, SECURITY_EVENTS, { tenantId: shared.id })],
 ];
@@ -185,14 +188,13 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'Mutation.endUserSessions': 'platform admins (accounts.test.ts)',
   'Mutation.acceptInvitation': "the invitee, by the emailed link, signed in with the verified address (invitations.test.ts)",
   'Mutation.declineInvitation': 'the holder of the emailed link (invitations.test.ts)',
-  // A webhook endpoint's tenant decides: its OWNER/ADMIN and platform admins (webhooks.test.ts, "who may manage endpoints").
-  'Mutation.updateWebhookEndpoint': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
-  'Mutation.deleteWebhookEndpoint': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
-  'Mutation.rotateWebhookSecret': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
-  'Mutation.sendTestWebhook': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
-  'Mutation.retryWebhookMessage': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
-  'Mutation.replayWebhookMessages': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
-  'Query.webhookAttempts': "the endpoint's tenant's OWNER/ADMIN (webhooks.test.ts)",
+  'Query.webhookAttempts': "by endpoint id: OWNER, ADMIN and platform admins of the endpoint's tenant (webhooks.test.ts)",
+  'Mutation.updateWebhookEndpoint': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.deleteWebhookEndpoint': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.rotateWebhookSecret': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.sendTestWebhook': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.retryWebhookMessage': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.replayWebhookMessages': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
 };
 
 /**
