@@ -348,6 +348,24 @@ describe('delivery', () => {
   });
 });
 
+describe('erasure', () => {
+  it('cancels the messages still due about an account that is erased', async () => {
+    const held = await endpoint('/erasure', { eventTypes: ['tenant.member.added'] });
+    receiver.answer('/erasure', { status: 503, headers: { 'retry-after': '3600' } });
+    const leaving = await signUp(t);
+    await join(t, owner, tenant.id, leaving, 'MEMBER');
+    const dependency = `webhook:${held.id}`;
+    await waitFor(async () => {
+      const rows = await t.db.query<{ status: string; attempts: number }>(`SELECT status, attempts FROM deliveries WHERE dependency = $1`, [dependency]);
+      return rows.length === 1 && rows[0].status === 'pending' && rows[0].attempts === 1;
+    }, { what: 'the message to wait an hour after its first attempt' });
+    const erased = await t.gql(`mutation D($p: String!) { deleteAccount(password: $p) }`, { p: 'correct horse battery' }, leaving.token);
+    expect(erased.errors).toBeUndefined();
+    const [row] = await t.db.query<{ status: string; last_error: string }>(`SELECT status, last_error FROM deliveries WHERE dependency = $1`, [dependency]);
+    expect(row).toEqual({ status: 'dead', last_error: 'cancelled: the account it is about was erased' });
+  }, 60_000);
+});
+
 describe('secrets', () => {
   it('never writes a signing secret to the log, the events or a delivery row', async () => {
     expect(secrets.length).toBeGreaterThan(10);

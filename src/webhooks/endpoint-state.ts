@@ -1,5 +1,6 @@
 import { changedRows } from '../db/changed-rows';
 import type { WebhookDisabledReason } from '../events/catalog';
+import type { EntityManager } from 'typeorm';
 import type { Tx } from '../events/transactions';
 import { endpointDependency, WEBHOOK_LISTENER } from './webhook-routing';
 
@@ -37,5 +38,24 @@ export async function cancelMessages(tx: Tx, endpointId: string, why: string): P
     [dependency, WEBHOOK_LISTENER, why],
   );
   await tx.manager.query(`DELETE FROM circuit_breakers WHERE key = $1`, [dependency]);
+  return cancelled.length;
+}
+
+/**
+ * Cancels the webhook messages still due whose event is about `userId` (its actor, its subject, or
+ * its payload's user): an erased account's (DESIGN §6b, erasure). Returns how many.
+ */
+export async function cancelMessagesAboutUser(manager: EntityManager, userId: string): Promise<number> {
+  const cancelled: unknown[] = await manager.query(
+    `WITH cancelled AS (
+       UPDATE deliveries d SET status = 'dead', last_error = 'cancelled: the account it is about was erased',
+              held_until = NULL, locked_by = NULL, updated_at = now()
+       FROM events e
+       WHERE e.id = d.event_id AND d.listener = $2 AND d.status = 'pending'
+         AND (e.actor_id = $1 OR e.subject_user_id = $1 OR e.payload->>'userId' = $1::text)
+       RETURNING d.id
+     ) SELECT id FROM cancelled`,
+    [userId, WEBHOOK_LISTENER],
+  );
   return cancelled.length;
 }

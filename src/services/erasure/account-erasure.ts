@@ -9,6 +9,7 @@ import type { PasswordCheck } from '../password-check';
 import type { RequestContext } from '../request-context';
 import { lockLiveUserForUpdate } from '../user-rows';
 import { eraseAccountRecords, eraseFromAuditLogs, eraseFromEmailLog, eraseFromEvents, eraseUserRow } from './erase-records';
+import { cancelMessagesAboutUser } from '../../webhooks/endpoint-state';
 import { gatherPersonalData } from './personal-data';
 
 /**
@@ -70,6 +71,7 @@ export class AccountErasure {
       await eraseFromEvents(tx.manager, data);
       await eraseFromEmailLog(tx.manager, data);
       await eraseFromAuditLogs(tx.manager, this.tenantDatabase, data);
+      await cancelMessagesAboutUser(tx.manager, user.id);
       await eraseUserRow(tx.manager, user.id);
       tx.record('user.deleted', { userId: user.id });
       return true;
