@@ -9,6 +9,10 @@ import { LINK_PATHS, LinkTokens, TOKEN_PLACEHOLDER, linkWithPlaceholder } from '
 import { hashRefreshToken, newRefreshToken, successorOf } from './refresh-tokens';
 import { ServerKeys, loadMasterKey } from './secret-key';
 
+/** Ids as Herald makes them (a token naming anything else is refused). */
+const USER = '0190a000-0000-7000-8000-000000000001';
+const SESSION = '0190a000-0000-7000-8000-000000000002';
+
 /** The token helpers of src/auth, alone: what each accepts, what it refuses, and what it derives from what. */
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const now = () => Math.floor(Date.now() / 1000);
@@ -17,18 +21,18 @@ describe('access tokens', () => {
   const tokens = new AccessTokens(SECRET, 900);
 
   it('verifies what it issued: user, session and expiry', () => {
-    const claims = tokens.verify(tokens.issue('user-1', 'session-1'));
-    expect(claims).toEqual({ userId: 'user-1', sessionId: 'session-1', expiresAt: expect.any(Number) });
+    const claims = tokens.verify(tokens.issue(USER, SESSION));
+    expect(claims).toEqual({ userId: USER, sessionId: SESSION, expiresAt: expect.any(Number) });
     expect(claims!.expiresAt - now()).toBeGreaterThanOrEqual(899);
     expect(claims!.expiresAt - now()).toBeLessThanOrEqual(900);
-    const decoded = jwt.decode(tokens.issue('user-1', 'session-1'), { complete: true })!;
+    const decoded = jwt.decode(tokens.issue(USER, SESSION), { complete: true })!;
     expect(decoded.header.alg).toBe('HS256');
-    expect(decoded.payload).toMatchObject({ sub: 'user-1', sid: 'session-1', iss: 'herald', aud: 'herald-api' });
+    expect(decoded.payload).toMatchObject({ sub: USER, sid: SESSION, iss: 'herald', aud: 'herald-api' });
   });
 
   /** A token signed as `issue` signs, with `options` changed; `without` leaves options out. */
   const sign = (payload: object, options: jwt.SignOptions = {}, secret: string = SECRET, without: (keyof jwt.SignOptions)[] = []) => {
-    const all: jwt.SignOptions = { algorithm: 'HS256', issuer: 'herald', audience: 'herald-api', subject: 'user-1', expiresIn: 60, ...options };
+    const all: jwt.SignOptions = { algorithm: 'HS256', issuer: 'herald', audience: 'herald-api', subject: USER, expiresIn: 60, ...options };
     for (const key of without) delete all[key];
     return jwt.sign(payload, secret, all);
   };
@@ -36,7 +40,7 @@ describe('access tokens', () => {
   it.each([
     ['another secret', () => sign({ sid: 's' }, {}, 'another-secret-that-is-long-enough-0123456789')],
     ['another algorithm (HS512, same secret)', () => sign({ sid: 's' }, { algorithm: 'HS512' })],
-    ['alg none', () => jwt.sign({ sid: 's', sub: 'user-1', iss: 'herald', aud: 'herald-api' }, null as never, { algorithm: 'none' })],
+    ['alg none', () => jwt.sign({ sid: 's', sub: USER, iss: 'herald', aud: 'herald-api' }, null as never, { algorithm: 'none' })],
     ['another issuer', () => sign({ sid: 's' }, { issuer: 'someone-else' })],
     ['another audience', () => sign({ sid: 's' }, { audience: 'another-api' })],
     ['an expired one', () => sign({ sid: 's', exp: now() - 10 }, {}, SECRET, ['expiresIn'])],
@@ -54,8 +58,8 @@ describe('access tokens', () => {
   });
 
   it('reports an expiry of 0 when a valid token has none', () => {
-    const token = jwt.sign({ sid: 's' }, SECRET, { algorithm: 'HS256', issuer: 'herald', audience: 'herald-api', subject: 'u' });
-    expect(tokens.verify(token)).toEqual({ userId: 'u', sessionId: 's', expiresAt: 0 });
+    const token = jwt.sign({ sid: SESSION }, SECRET, { algorithm: 'HS256', issuer: 'herald', audience: 'herald-api', subject: USER });
+    expect(tokens.verify(token)).toEqual({ userId: USER, sessionId: SESSION, expiresAt: 0 });
   });
 
   it.each([

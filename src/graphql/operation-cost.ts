@@ -33,6 +33,7 @@ export function operationCost(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
   defaultListSize: number,
+  maxListSize: number,
 ): number {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
@@ -71,7 +72,8 @@ export function operationCost(
         if (sizeArgument) {
           const written = selection.arguments?.find((arg) => LIST_SIZE_ARGUMENTS.includes(arg.name.value));
           const fallback = typeof sizeArgument.defaultValue === 'number' ? sizeArgument.defaultValue : defaultListSize;
-          size = Math.max(1, (written ? intOf(written.value) : undefined) ?? fallback);
+          // Past the largest page the field itself refuses the value (BAD_USER_INPUT naming it).
+          size = Math.min(maxListSize, Math.max(1, (written ? intOf(written.value) : undefined) ?? fallback));
         }
         const childType = field ? getNamedType(field.type) : undefined;
         cost += DEPTH_FACTOR * size * (OBJECT_COST + selectionsCost(selection.selectionSet, childType));

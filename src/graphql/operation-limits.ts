@@ -21,7 +21,7 @@ import {
 import type { RequestLimits } from '../config';
 import type { DocumentCache } from './document-cache';
 import { operationCost } from './operation-cost';
-import { PAGE_DEFAULT } from '../services/pagination';
+import { PAGE_DEFAULT, PAGE_MAX } from '../services/pagination';
 
 /** The code of every error that says a request went over one of the limits. */
 export const LIMIT_EXCEEDED = 'LIMIT_EXCEEDED';
@@ -69,7 +69,7 @@ export function costLimitError(
   variables: Record<string, unknown> | null | undefined,
   max: number,
 ): GraphQLError | null {
-  const cost = operationCost(schema, document, operationName, variables, PAGE_DEFAULT);
+  const cost = operationCost(schema, document, operationName, variables, PAGE_DEFAULT, PAGE_MAX);
   if (cost <= max) return null;
   return limitExceeded('cost', max, `The query cost is over the limit of ${max} (found ${cost}); ask for smaller pages or fewer fields.`);
 }

@@ -51,11 +51,13 @@ describe('console: a tenant admin’s first hour', () => {
     await page.getByText('You are not a member of any tenant yet').waitFor();
   });
 
-  it('keeps no token where scripts can read it: the refresh token is an HttpOnly __Host- cookie', async () => {
+  it('keeps no token where scripts can read it: the refresh and device tokens are HttpOnly __Host- cookies', async () => {
     const storage = await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie');
     expect(storage).toBe('{}{}');
     const cookies = await page.context().cookies();
-    expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite, path: c.path }))).toEqual([
+    const shapes = cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite, path: c.path }));
+    expect(shapes.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: '__Host-herald-device', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' },
       { name: '__Host-herald-refresh', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' },
     ]);
     // A reload forgets the access token; the cookie signs the tab in again.
