@@ -68,6 +68,8 @@ const input = (fields: string[]) =>
   );
 
 type Who = 'anonymous' | 'owner' | 'admin';
+/** An id of the right form that names nothing. */
+const NO_SUCH_ID = '0190a000-0000-7000-8000-000000000000';
 type Vars = Record<string, unknown>;
 /** [name, document, who sends it, generated variables, plausible variables (for the edge sweep)]. */
 const operations: [string, string, Who, () => fc.Arbitrary<Vars>, () => Vars][] = [
@@ -101,6 +103,17 @@ const operations: [string, string, Who, () => fc.Arbitrary<Vars>, () => Vars][] 
   ['retryTenantOnboarding', RETRY_ONBOARDING, 'admin', () => fc.record({ id: id() }), () => ({ id: tenantId })],
   ['retryDelivery', 'mutation($id: ID!) { retryDelivery(id: $id) { id status } }', 'admin', () => fc.record({ id: value }), () => ({ id: '1' })],
   ['retryDeadDeliveries', 'mutation($l: String!) { retryDeadDeliveries(listener: $l) }', 'admin', () => fc.record({ l: value }), () => ({ l: 'send-email' })],
+  // Webhooks (issue 11) and event activity, added since the first round.
+  ['createWebhookEndpoint', 'mutation($t: ID!, $i: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $i) { __typename } }', 'owner', () => fc.record({ t: id(), i: input(['url', 'eventTypes', 'description']) }), () => ({ t: tenantId, i: { url: 'https://hooks.example.com/herald', eventTypes: ['tenant.updated'], description: 'fuzz' } })],
+  ['updateWebhookEndpoint', 'mutation($id: ID!, $i: WebhookEndpointUpdate!) { updateWebhookEndpoint(id: $id, input: $i) { __typename } }', 'owner', () => fc.record({ id: id(), i: input(['url', 'eventTypes', 'description', 'enabled']) }), () => ({ id: NO_SUCH_ID, i: { enabled: false } })],
+  ['deleteWebhookEndpoint', 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', 'owner', () => fc.record({ id: id() }), () => ({ id: NO_SUCH_ID })],
+  ['rotateWebhookSecret', 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { __typename } }', 'owner', () => fc.record({ id: id() }), () => ({ id: NO_SUCH_ID })],
+  ['sendTestWebhook', 'mutation($id: ID!) { sendTestWebhook(id: $id) { __typename } }', 'owner', () => fc.record({ id: id() }), () => ({ id: NO_SUCH_ID })],
+  ['retryWebhookMessage', 'mutation($e: ID!, $v: ID!) { retryWebhookMessage(endpointId: $e, eventId: $v) { __typename } }', 'owner', () => fc.record({ e: id(), v: id() }), () => ({ e: NO_SUCH_ID, v: NO_SUCH_ID })],
+  ['replayWebhookMessages', 'mutation($e: ID!, $s: DateTime!) { replayWebhookMessages(endpointId: $e, since: $s) }', 'owner', () => fc.record({ e: id(), s: fc.oneof(value, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())) }), () => ({ e: NO_SUCH_ID, s: '2026-01-01T00:00:00Z' })],
+  ['webhookEndpoints', 'query($t: ID!) { webhookEndpoints(tenantId: $t) { id } }', 'owner', () => fc.record({ t: id() }), () => ({ t: tenantId })],
+  ['webhookAttempts', 'query($e: ID!, $f: Int, $a: String) { webhookAttempts(endpointId: $e, first: $f, after: $a) { edges { cursor } } }', 'owner', () => fc.record({ e: id(), f: int, a: value }, { requiredKeys: ['e'] }), () => ({ e: NO_SUCH_ID, f: 10, a: '1' })],
+  ['eventActivity', 'query($t: ID!) { eventActivity(tenantId: $t) { upTo } }', 'owner', () => fc.record({ t: id() }), () => ({ t: tenantId })],
   // Queries take user input too: ids, slugs, cursors and page sizes.
   ['tenant', TENANT, 'owner', () => fc.record({ id: id(), slug: value }, { requiredKeys: [] }), () => ({ slug: 'acme' })],
   ['tenants', TENANTS, 'owner', () => fc.record({ first: int, after: value }, { requiredKeys: [] }), () => ({ first: 10, after: null })],

@@ -60,7 +60,7 @@ describe('tries sent at once (finding 3)', () => {
     const ip = newAddress();
     const emails = Array.from({ length: 60 }, () => uniqueEmail('spray'));
     const responses = await Promise.all(emails.map((email) => login(email, 'wrong-password', ip)));
-    // Most are refused before any counting (8 may wait for a turn per address); the rest by the counters.
+    // Most are refused before any counting (16 may wait for a turn per address); the rest by the counters.
     const checked = responses.filter((r) => errorCode(r) === 'UNAUTHENTICATED').length;
     expect(checked).toBeGreaterThan(0);
     expect(checked).toBeLessThanOrEqual(20);

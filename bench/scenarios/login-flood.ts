@@ -80,8 +80,8 @@ function report(samples: number, runs: { quiet: number[]; flood: number[] }[]): 
     description: [
       'Production scrypt cost (N=2^15, r=8, p=3). A user signs in from one address with the right password, ' +
         `alone and while another address sends ${FLOOD} logins at once (unknown emails: each costs a decoy hash). ` +
-        'Sign-ins run in a pool of one slot per core but one (up to 4), a freed slot going to the waiting ' +
-        'address served longest ago; an address with 8 sign-ins waiting is refused at once (RATE_LIMITED).',
+        'Sign-ins run in a pool of one slot per core (up to 4), a freed slot going to the waiting ' +
+        'address served longest ago; an address with 16 sign-ins waiting is refused at once (RATE_LIMITED).',
     ],
     tables: [
       {

@@ -109,6 +109,12 @@ export async function releaseFailure(manager: EntityManager, keys: Keys): Promis
      WHERE c.scope = k.scope AND c.key = k.key AND k.scope IN ('ip', 'account')`,
     [scopes, values],
   );
+  // A counter back at zero with no lock in force is as good as none.
+  await manager.query(
+    `DELETE FROM login_failure_counters c USING unnest($1::varchar[], $2::varchar[]) AS k(scope, key)
+     WHERE c.scope = k.scope AND c.key = k.key AND c.failures = 0 AND (c.locked_until IS NULL OR c.locked_until <= now())`,
+    [scopes, values],
+  );
 }
 
 /** Writes counters locked by `lockCounters` in the same transaction. */

@@ -55,8 +55,8 @@ describe('console: a tenant admin’s first hour', () => {
     const storage = await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie');
     expect(storage).toBe('{}{}');
     const cookies = await page.context().cookies();
-    const seen = cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite, path: c.path }));
-    expect(seen.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+    const shapes = cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite, path: c.path }));
+    expect(shapes.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: '__Host-herald-device', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' },
       { name: '__Host-herald-refresh', httpOnly: true, secure: true, sameSite: 'Strict', path: '/' },
     ]);
