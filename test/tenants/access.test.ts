@@ -122,6 +122,14 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Query.tenant', 'by id', READ, async (actor) => outcomeOf(await t.gql(TENANT, { id: shared.id }, tokenOf(actor)))],
   ['Query.tenant', 'by slug', READ, async (actor) => outcomeOf(await t.gql(TENANT, { slug: shared.slug }, tokenOf(actor)))],
   ['Query.events', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.eventActivity', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { eventActivity(tenantId: $id) { upTo } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.webhookEndpoints', '', MANAGE, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { webhookEndpoints(tenantId: $id) { id } }`, { id: shared.id }, tokenOf(actor)))],
+  // Only webhook.test events: nothing is ever sent to the address.
+  ['Mutation.createWebhookEndpoint', '', MANAGE, async (actor) => outcomeOf(await t.gql(
+    `mutation($id: ID!, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $id, input: $input) { endpoint { id } } }`,
+    { id: shared.id, input: { url: 'https://example.com/hooks', eventTypes: ['webhook.test'] } },
+    tokenOf(actor),
+  ))],
   ['Query.auditLog', '', MANAGE, async (actor) => outcomeOf(await t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor)))],
   ['Mutation.updateTenant', '', MANAGE, async (actor) => outcomeOf(await t.gql(UPDATE_TENANT, { id: shared.id, input: { name: `By ${actor}` } }, tokenOf(actor)))],
   ['Mutation.addMember', '', SUPPORT, async (actor) => {
@@ -154,6 +162,14 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
 /** Root fields that take no tenant, and why; tenant-free access is tested in their own suites. */
 const NOT_TENANT_SCOPED: Record<string, string> = {
   'Query.me': 'the caller only',
+  // Webhook operations by endpoint id: the tenant comes from the endpoint (webhooks.test.ts tries each kind of caller).
+  'Query.webhookAttempts': 'by endpoint id (webhooks.test.ts)',
+  'Mutation.updateWebhookEndpoint': 'by endpoint id (webhooks.test.ts)',
+  'Mutation.deleteWebhookEndpoint': 'by endpoint id (webhooks.test.ts)',
+  'Mutation.rotateWebhookSecret': 'by endpoint id (webhooks.test.ts)',
+  'Mutation.sendTestWebhook': 'by endpoint id (webhooks.test.ts)',
+  'Mutation.retryWebhookMessage': 'by endpoint id (webhooks.test.ts)',
+  'Mutation.replayWebhookMessages': 'by endpoint id (webhooks.test.ts)',
   'Query.tenants': "lists the caller's tenants (tested below)",
   'Query.eventStats': 'platform admins, every tenant (events-api.test.ts)',
   'Query.deliveries': 'platform admins (events-api.test.ts)',

@@ -165,11 +165,17 @@ function Endpoint(props: {
   );
 }
 
+/** An hour ago as a datetime-local value (local time, which the input shows and `new Date` reads back). */
+function anHourAgoLocal(): string {
+  const at = new Date(Date.now() - 3600_000);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
 function Attempts(props: { endpointId: string }) {
   const attempts = usePages(WebhookAttemptsDocument, { endpointId: props.endpointId, first: 20 }, (data) => data.webhookAttempts);
   const [retry, retrying] = useMutation(RetryWebhookMessageDocument);
   const [replay, replaying] = useMutation(ReplayWebhookMessagesDocument);
-  const [since, setSince] = useState(() => new Date(Date.now() - 3600_000).toISOString().slice(0, 16));
+  const [since, setSince] = useState(anHourAgoLocal);
   const [notice, setNotice] = useState<string | null>(null);
   const onReplay = async (event: Event) => {
     event.preventDefault();
