@@ -69,6 +69,12 @@ export interface Config {
   readonly rateLimitAuthPerMinute: number;
   /** Each auth mutation per minute per account (the email; refreshToken: the token's user). */
   readonly rateLimitAuthPerAccountPerMinute: number;
+  /**
+   * `register` answers CONFLICT for an address that has an account (so people learn to sign in);
+   * a client address that got this many such answers in an hour is refused `register` for the rest
+   * of it (RATE_LIMITED), so the answer cannot be used to list accounts at speed.
+   */
+  readonly registerConflictsPerHour: number;
   /** Failed-login throttling and account locking (see src/services/login-throttle.ts). */
   readonly loginThrottle: LoginThrottleConfig;
   /**
@@ -362,6 +368,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     rateLimitAuthPerMinute: integer('RATE_LIMIT_AUTH_PER_MINUTE', 120, 1, 1_000_000),
     rateLimitAuthPerAccountPerMinute: integer('RATE_LIMIT_AUTH_PER_ACCOUNT_PER_MINUTE', 20, 1, 1_000_000),
+    registerConflictsPerHour: integer('REGISTER_CONFLICTS_PER_HOUR', 10, 1, 1_000_000),
     loginThrottle: Object.freeze({
       afterFailures: integer('LOGIN_THROTTLE_AFTER_FAILURES', 5, 1, 1_000),
       ipAfterFailures: integer('LOGIN_THROTTLE_IP_AFTER_FAILURES', 20, 1, 100_000),

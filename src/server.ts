@@ -174,6 +174,12 @@ export class Herald {
       mailDir: path.resolve(config.dataDir, 'mail'),
       logger,
     }));
+    if (mailer.kind === 'files' && config.nodeEnv === 'production') {
+      logger.warn(
+        { mailDir: path.resolve(config.dataDir, 'mail') },
+        'SMTP_URL is not set in production: every email (verification, reset, invitations, security notices) is written to files and reaches nobody; set SMTP_URL',
+      );
+    }
 
     const webhookSecrets = new WebhookSecrets(keys.key('stored-secrets'));
     const webhookRequester = (this.webhookRequester = new WebhookRequester(config.webhooks));
@@ -335,7 +341,7 @@ export class Herald {
     });
     logger.info(
       { url: this.url, ...mode, mail: mailer.kind, instanceId: this.instanceId, metrics: this.metricsUrl },
-      `Herald is ready: GraphQL and Sandbox at ${this.url}/graphql`,
+      `Herald is ready: GraphQL${config.http.sandbox ? ' and Sandbox' : ''} at ${this.url}/graphql`,
     );
   }
 

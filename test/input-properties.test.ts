@@ -72,7 +72,7 @@ type Vars = Record<string, unknown>;
 /** [name, document, who sends it, generated variables, plausible variables (for the edge sweep)]. */
 const operations: [string, string, Who, () => fc.Arbitrary<Vars>, () => Vars][] = [
   ['register', REGISTER, 'anonymous', () => fc.record({ input: input(['email', 'password', 'name']) }), () => ({ input: { email: uniqueEmail('fuzz'), password: 'a fine password', name: 'Fuzz' } })],
-  ['login', LOGIN, 'anonymous', () => fc.record({ input: input(['email', 'password']) }), () => ({ input: { email: owner.email, password: 'wrong password' } })],
+  ['login', LOGIN, 'anonymous', () => fc.record({ input: input(['email', 'password', 'deviceToken']) }), () => ({ input: { email: owner.email, password: 'wrong password', deviceToken: 'not-a-token' } })],
   ['refreshToken', REFRESH, 'anonymous', () => fc.record({ token: value }), () => ({ token: 'not-a-token' })],
   ['logout', LOGOUT, 'anonymous', () => fc.record({ refreshToken: value }), () => ({ refreshToken: 'not-a-token' })],
   ['createTenant', CREATE_TENANT, 'owner', () => fc.record({ input: input(['name', 'slug']) }), () => ({ input: { name: 'Fuzz', slug: uniqueSlug('fuzz') } })],
@@ -91,6 +91,7 @@ const operations: [string, string, Who, () => fc.Arbitrary<Vars>, () => Vars][] 
   ['resetPassword', 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', 'anonymous', () => fc.record({ t: value, p: value }), () => ({ t: 'not-a-token', p: 'a fine password' })],
   ['changePassword', 'mutation($c: String!, $p: String!) { changePassword(currentPassword: $c, newPassword: $p) { expiresIn } }', 'owner', () => fc.record({ c: value, p: value }), () => ({ c: 'not the password', p: 'a fine password' })],
   ['changeEmail', 'mutation($e: String!, $c: String!) { changeEmail(newEmail: $e, currentPassword: $c) }', 'owner', () => fc.record({ e: value, c: value }), () => ({ e: uniqueEmail('moved'), c: 'not the password' })],
+  ['deleteAccount', 'mutation($p: String!) { deleteAccount(password: $p) }', 'owner', () => fc.record({ p: value }), () => ({ p: 'not the password' })],
   ['revokeSession', 'mutation($id: ID!) { revokeSession(id: $id) }', 'owner', () => fc.record({ id: fc.oneof(value, fc.uuid()) }), () => ({ id: '0190a000-0000-7000-8000-000000000000' })],
   ['unlockAccount', 'mutation($e: String!) { unlockAccount(email: $e) }', 'admin', () => fc.record({ e: value }), () => ({ e: uniqueEmail('nobody') })],
   ['sendVerificationEmail', 'mutation($e: String!) { sendVerificationEmail(email: $e) }', 'admin', () => fc.record({ e: value }), () => ({ e: uniqueEmail('nobody') })],

@@ -60,8 +60,11 @@ describe('tries sent at once (finding 3)', () => {
     const ip = newAddress();
     const emails = Array.from({ length: 60 }, () => uniqueEmail('spray'));
     const responses = await Promise.all(emails.map((email) => login(email, 'wrong-password', ip)));
-    expect(responses.filter((r) => errorCode(r) === 'UNAUTHENTICATED')).toHaveLength(20);
-    expect(responses.filter((r) => errorCode(r) === 'RATE_LIMITED')).toHaveLength(40);
+    // Most are refused before any counting (8 may wait for a turn per address); the rest by the counters.
+    const checked = responses.filter((r) => errorCode(r) === 'UNAUTHENTICATED').length;
+    expect(checked).toBeGreaterThan(0);
+    expect(checked).toBeLessThanOrEqual(20);
+    expect(responses.filter((r) => errorCode(r) === 'RATE_LIMITED')).toHaveLength(60 - checked);
   });
 });
 

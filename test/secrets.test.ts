@@ -70,6 +70,13 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
   const live = ws.subscribe(SECURITY_EVENTS);
   expect(errorCode(await plain('failed login', LOGIN, { input: { email, password: WRONG_PASSWORD } }))).toBe('UNAUTHENTICATED');
   const loggedIn = await issuing('login', LOGIN, { input: { email, password: PASSWORD } }, 'login');
+  // Device tokens (DESIGN §6b): issued by a sign-in, presented by the next ones, kept out of everything else.
+  const LOGIN_DEVICE = `mutation($input: LoginInput!) { login(input: $input) { deviceToken } }`;
+  const device = await call('login for a device token', LOGIN_DEVICE, { input: { email, password: PASSWORD } });
+  mayCarryTokens.push(device);
+  const deviceToken = device.data!.login.deviceToken as string;
+  mayCarryTokens.push(await call('login with the device token', LOGIN_DEVICE, { input: { email, password: PASSWORD, deviceToken } }));
+  expect(errorCode(await plain('failed login with the device token', LOGIN_DEVICE, { input: { email, password: WRONG_PASSWORD, deviceToken } }))).toBe('UNAUTHENTICATED');
   const refreshed = await issuing('refreshToken', REFRESH, { token: loggedIn.refreshToken }, 'refreshToken');
   const verifyToken = await waitForLinkToken(cluster.smtp, email, '/console/verify-email');
   expect((await plain('verifyEmail', VERIFY_EMAIL, { token: verifyToken })).data!.verifyEmail.emailVerified).toBe(true);
@@ -140,6 +147,7 @@ it('keeps passwords, hashes and tokens out of events, logs, emails and responses
     'secret key': SECRET_KEY,
     ...Object.fromEntries(webhookSecrets.flatMap((secret, i) => [[`webhook secret ${i}`, secret], [`webhook secret ${i} key`, secret.slice(6)]])),
     ...Object.fromEntries(tokens.map((token, i) => [`token ${i}`, token])),
+    'device token signature': deviceToken.split('.')[2],
     // A token cut short (a log line truncating it) still gives its signature away.
     ...Object.fromEntries(tokens.filter((t) => t.includes('.')).map((t, i) => [`access token ${i} signature`, t.split('.')[2]])),
   };

@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { isUuid } from '../db/uuid';
 
 const ALGORITHM = 'HS256';
 const ISSUER = 'herald';
@@ -46,6 +47,8 @@ export class AccessTokens {
       if (typeof claims !== 'object' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
         return null;
       }
+      // Signed by us, but ids that are not UUIDs would only make the session lookup fail (a 500).
+      if (!isUuid(claims.sub) || !isUuid(claims.sid)) return null;
       return { userId: claims.sub, sessionId: claims.sid, expiresAt: claims.exp ?? 0 };
     } catch {
       return null;

@@ -1,5 +1,8 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { HashPool } from './hash-pool';
 import { normalisePassword } from './password-policy';
+
 
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -27,6 +30,15 @@ export const SCRYPT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 3, keyLength: 
  * refused outside NODE_ENV=test). Never for real passwords.
  */
 export const SCRYPT_PARAMS_LOW: ScryptParams = { N: 2 ** 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };
+
+/**
+ * The default pool: one hash at a time per core but one (a core stays for the event loop, the
+ * database driver and the listeners), up to 4 (libuv's threads, which scrypt runs on), and 8
+ * sign-ins waiting per client address before it is refused.
+ */
+export function defaultHashPool(): HashPool {
+  return new HashPool(Math.max(1, Math.min(4, availableParallelism() - 1)), 8);
+}
 
 export class PasswordHasher {
   /** A hash of a random password, verified against when the email is unknown so both cost the same. */

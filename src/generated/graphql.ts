@@ -113,7 +113,7 @@ export type DeliveryStatus =
   | 'PENDING'
   | 'RUNNING';
 
-/** A recorded event (DESIGN.md §4). `seq` is the cursor to resume after. */
+/** A recorded event (the catalog: docs/EVENTS.md). `seq` is the cursor to resume after. */
 export type Event = {
   __typename?: 'Event';
   actorId: Maybe<Scalars['ID']['output']>;

@@ -82,9 +82,26 @@ function isAboutTheRequest(error: GraphQLError): boolean {
   return cause === undefined || cause === null;
 }
 
+/** graphql-js's "Did you mean …?" hints, wherever they end a sentence (validation, variables, input fields). */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+const INTROSPECTION_REFUSED = /^GraphQL introspection (is not allowed|has been disabled)/;
+
+/**
+ * A request error's message as a client may read it, in every environment and over every
+ * transport: without suggestions, which would reveal the schema field by field when introspection
+ * is off (Apollo's hideSchemaDetailsFromClientErrors misses variable coercion errors), and naming
+ * Herald's own setting where Apollo's words would point at its constructor.
+ */
+export function quietMessage(message: string): string {
+  if (INTROSPECTION_REFUSED.test(message)) {
+    return 'Introspection is off on this server (INTROSPECTION=false): ask for the fields you need by name.';
+  }
+  return message.replace(SUGGESTION, '');
+}
+
 /**
  * What a client sees of an error, over HTTP and WebSocket alike: domain errors with their code
- * and fields, request errors as graphql-js words them, anything else as INTERNAL_SERVER_ERROR
+ * and fields, request errors as graphql-js words them (less `quietMessage`'s hints), anything else as INTERNAL_SERVER_ERROR
  * with no message, stack or SQL (the request id in the logs finds the details).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
@@ -101,7 +118,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (isExpectedError(error)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-    return { message: formatted.message, locations, path, extensions };
+    return { message: quietMessage(formatted.message), locations, path, extensions };
   }
   return { message: 'Internal server error', path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -1,4 +1,4 @@
-import type { ExecutionResult, FormattedExecutionResult, GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import { formatError, isExpectedError } from './format-error';
 
 /**
@@ -10,8 +10,20 @@ export function maskedResult(
   logUnexpected: (error: GraphQLError) => void,
 ): ExecutionResult | FormattedExecutionResult {
   if (!result.errors?.length) return result;
-  for (const error of result.errors) {
+  // A result without data never started: its errors are about the request's variables.
+  const errors = result.data === undefined ? result.errors.map(asInputError) : result.errors;
+  for (const error of errors) {
     if (!isExpectedError(error)) logUnexpected(error);
   }
-  return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
+  return { ...result, errors: errors.map((error) => formatError(error.toJSON(), error)) };
+}
+
+/**
+ * graphql-js reports variables that do not coerce ("got invalid value") with no code, where Apollo
+ * says BAD_USER_INPUT: the same code over every transport. An error caused by anything but graphql-js
+ * (a failing resolver, say) stays as it is, to be masked.
+ */
+function asInputError(error: GraphQLError): GraphQLError {
+  if (error.extensions.code || (error.originalError && !(error.originalError instanceof GraphQLError))) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: 'BAD_USER_INPUT' } });
 }

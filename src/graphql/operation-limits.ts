@@ -21,7 +21,7 @@ import {
 import type { RequestLimits } from '../config';
 import type { DocumentCache } from './document-cache';
 import { operationCost } from './operation-cost';
-import { PAGE_DEFAULT } from '../services/pagination';
+import { PAGE_DEFAULT, PAGE_MAX } from '../services/pagination';
 
 /** The code of every error that says a request went over one of the limits. */
 export const LIMIT_EXCEEDED = 'LIMIT_EXCEEDED';
@@ -69,7 +69,7 @@ export function costLimitError(
   variables: Record<string, unknown> | null | undefined,
   max: number,
 ): GraphQLError | null {
-  const cost = operationCost(schema, document, operationName, variables, PAGE_DEFAULT);
+  const cost = operationCost(schema, document, operationName, variables, PAGE_DEFAULT, PAGE_MAX);
   if (cost <= max) return null;
   return limitExceeded('cost', max, `The query cost is over the limit of ${max} (found ${cost}); ask for smaller pages or fewer fields.`);
 }
@@ -146,9 +146,7 @@ export function prepareWebSocketOperation(
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
   const errors = validate(schema, document, rules);
-  if (errors.length > 0) {
-    return options.introspection ? errors : errors.map(withoutSuggestions);
-  }
+  if (errors.length > 0) return errors;
   options.documents?.set(payload.query, document);
   return withinCost(schema, document, payload, options.limits.maxCost);
 }
@@ -162,13 +160,6 @@ function withinCost(
   const overCost = costLimitError(schema, document, payload.operationName, payload.variables, maxCost);
   if (overCost) return [overCost];
   return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
-}
-
-/** As Apollo's hideSchemaDetailsFromClientErrors: no "Did you mean …?" that would reveal the schema. */
-function withoutSuggestions(error: GraphQLError): GraphQLError {
-  const message = error.message.replace(/ ?Did you mean(.+?)\?$/, '');
-  if (message === error.message) return error;
-  return new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
 }
 
 /**

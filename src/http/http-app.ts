@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type ErrorRequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { createServer, type Server } from 'node:http';
@@ -76,7 +76,8 @@ export async function createHttpApp(options: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { drainServer: options.onDrain }; } },
-      config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      // Without Sandbox no page at all: Apollo's production page loads a `_latest` script from its CDN and names its version.
+      config.http.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
       costLimitPlugin(config.limits.maxCost),
       loggingPlugin(logger),
       metricsPlugin(options.metrics),
@@ -139,6 +140,10 @@ export async function createHttpApp(options: {
     }),
   );
   app.use(requestBodyErrors(logger, config.limits.requestBodyBytes));
+  // Anything else: a JSON 404 in the API's error shape, not Express's HTML page.
+  app.use((req, res) => {
+    res.status(404).json({ errors: [{ message: `Nothing here: ${req.method} ${req.path.slice(0, 100)}. The API is POST /graphql.`, extensions: { code: 'NOT_FOUND' } }] });
+  });
 
   return { server, apollo };
 }

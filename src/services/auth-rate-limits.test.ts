@@ -31,7 +31,7 @@ async function charges(count: number, charge: () => Promise<void>): Promise<(num
 }
 
 describe('AuthRateLimits in memory (embedded mode)', () => {
-  const limits = new AuthRateLimits({ perIpPerMinute: 3, perAccountPerMinute: 2, prefix: 'unit:', logger });
+  const limits = new AuthRateLimits({ perIpPerMinute: 3, perAccountPerMinute: 2, registerConflictsPerHour: 10, prefix: 'unit:', logger });
 
   it('is the memory kind without Redis', () => {
     expect(limits.kind).toBe('memory');
@@ -67,7 +67,7 @@ describe('AuthRateLimits with Redis down', () => {
   afterAll(() => redis.disconnect());
 
   it('does not fail the mutation: the in-memory insurance limiter counts instead', async () => {
-    const limits = new AuthRateLimits({ perIpPerMinute: 2, perAccountPerMinute: 2, redis, prefix: 'unit:', logger });
+    const limits = new AuthRateLimits({ perIpPerMinute: 2, perAccountPerMinute: 2, registerConflictsPerHour: 10, redis, prefix: 'unit:', logger });
     expect(limits.kind).toBe('redis');
     const outcomes = await charges(3, () => limits.chargeIp('login', '192.0.2.3'));
     expect(outcomes.slice(0, 2)).toEqual(['ok', 'ok']);

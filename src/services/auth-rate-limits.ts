@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../errors/domain-errors';
 import type { Logger } from '../logger';
+import { addressGroup } from '../auth/address-group';
 
 /** The mutations that are rate limited. */
 export type AuthOperation = 'register' | 'login' | 'refreshToken' | 'requestPasswordReset' | 'resetPassword' | 'verifyEmail';
@@ -12,6 +13,8 @@ export interface AuthRateLimitOptions {
   perIpPerMinute: number;
   /** Each of them per account per minute. */
   perAccountPerMinute: number;
+  /** `register` answers CONFLICT this many times per client address per hour, then RATE_LIMITED. */
+  registerConflictsPerHour: number;
   /**
    * A Redis connection that fails fast while Redis is down: the limits are then shared by every
    * instance. Absent (embedded mode): each process counts in memory.
@@ -35,6 +38,7 @@ export class AuthRateLimits {
   readonly kind: 'redis' | 'memory';
   private readonly perIp: RateLimiterAbstract;
   private readonly perAccount: RateLimiterAbstract;
+  private readonly registerConflicts: RateLimiterAbstract;
   private readonly logger: Logger;
 
   constructor(options: AuthRateLimitOptions) {
@@ -42,6 +46,29 @@ export class AuthRateLimits {
     this.kind = options.redis ? 'redis' : 'memory';
     this.perIp = createLimiter(options, 'auth-ip', options.perIpPerMinute, 60);
     this.perAccount = createLimiter(options, 'auth-account', options.perAccountPerMinute, 60);
+    this.registerConflicts = createLimiter(options, 'register-conflicts', options.registerConflictsPerHour, 3600);
+  }
+
+  /**
+   * RATE_LIMITED when this client address was told "this address has an account" (CONFLICT) too
+   * often this hour: from then on every `register` of it is refused, new address or not, so the
+   * refusal itself tells nothing about accounts.
+   */
+  async checkRegisterConflicts(ip: string | null): Promise<void> {
+    try {
+      const spent = await this.registerConflicts.get(addressGroup(ip ?? 'unknown'));
+      if (spent && spent.remainingPoints <= 0) throw new RateLimitedError(Math.max(1, Math.ceil(spent.msBeforeNext / 1000)));
+    } catch (error) {
+      if (error instanceof RateLimitedError) throw error;
+      this.logger.warn({ err: error, operation: 'register' }, 'rate limiter failed; letting the request through');
+    }
+  }
+
+  /** Counts one CONFLICT answered to `register` from this client address. */
+  async countRegisterConflict(ip: string | null): Promise<void> {
+    await this.registerConflicts.penalty(addressGroup(ip ?? 'unknown'), 1).catch((error: unknown) => {
+      this.logger.warn({ err: error, operation: 'register' }, 'rate limiter failed; the conflict was not counted');
+    });
   }
 
   /** Charges one auth mutation to the client IP. */

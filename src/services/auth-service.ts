@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import type { AuthRateLimits } from './auth-rate-limits';
 import { signedIn } from './access';
 import * as rules from './input-rules';
-import type { PasswordCheck } from './password-check';
+import type { AdmittedTry, PasswordCheck } from './password-check';
 import type { PlatformAdmins } from './platform-admins';
 import { eventContextOf, type RequestContext, type Viewer } from './request-context';
 import { endSessions } from './session-ends';
@@ -45,9 +45,10 @@ export class AuthService {
     await this.rateLimits.chargeIp('register', ctx.ip);
     const email = rules.email('email', input.email);
     await this.rateLimits.chargeAccount('register', email);
+    await this.rateLimits.checkRegisterConflicts(ctx.ip);
     const password = newPassword('password', input.password);
     const name = rules.displayName('name', input.name);
-    const passwordHash = await this.passwordCheck.hasher.hash(password);
+    const passwordHash = await this.passwordCheck.inTurn(ctx, () => this.passwordCheck.hasher.hash(password));
 
     try {
       const result = await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
@@ -69,6 +70,7 @@ export class AuthService {
       return result;
     } catch (error) {
       if (isUniqueViolation(error)) {
+        await this.rateLimits.countRegisterConflict(ctx.ip);
         throw new ConflictError('An account with this email exists already; sign in instead.', 'email');
       }
       throw error;
@@ -93,13 +95,25 @@ export class AuthService {
     const device = user ? this.deviceTokens.verify(input.deviceToken?.slice(0, 2048)) : null;
     const knownDevice = device && device.userId === user!.id ? device.deviceId : null;
     if (!knownDevice) await this.rateLimits.chargeAccount('login', email);
-    const admitted = await this.passwordCheck.reserve(ctx, email, user?.id ?? null, { signIn: true, deviceId: knownDevice });
+    const result = await this.passwordCheck.inTurn(ctx, async () => {
+      const admitted = await this.passwordCheck.reserve(ctx, email, user?.id ?? null, { signIn: true, deviceId: knownDevice });
+      // An unknown email costs the same verification work, so timing does not tell accounts apart.
+      const { valid, rehash } = await this.passwordCheck.check(user, typed);
+      const newHash = user && valid && rehash ? await this.passwordCheck.hasher.hash(normalisePassword(typed)) : null;
+      return this.signIn(ctx, { user, email, valid, newHash, admitted, knownDevice });
+    });
+    if (!result) throw new UnauthenticatedError(BAD_CREDENTIALS);
+    this.noteUnverifiedAdmin(result.user);
+    return result;
+  }
 
-    // An unknown email costs the same verification work, so timing does not tell accounts apart.
-    const { valid, rehash } = await this.passwordCheck.check(user, typed);
-    const newHash = user && valid && rehash ? await this.passwordCheck.hasher.hash(normalisePassword(typed)) : null;
-
-    const result = await this.transactions.run({ actorId: user?.id ?? null, context: eventContextOf(ctx) }, async (tx) => {
+  /** Records the sign-in's outcome; opens the session when the password was right. */
+  private signIn(
+    ctx: RequestContext,
+    attempt: { user: User | null; email: string; valid: boolean; newHash: string | null; admitted: AdmittedTry; knownDevice: string | null },
+  ): Promise<AuthResult | null> {
+    const { user, email, valid, newHash, admitted, knownDevice } = attempt;
+    return this.transactions.run({ actorId: user?.id ?? null, context: eventContextOf(ctx) }, async (tx) => {
       tx.record('auth.login.attempt', { userId: user?.id ?? null, email });
       if (!user || !valid) {
         tx.record('auth.login.failed', { userId: user?.id ?? null, email, reason: user ? 'wrong_password' : 'unknown_email' });
@@ -112,9 +126,6 @@ export class AuthService {
       if (!knownDevice) tx.record('auth.device.new', { userId: user.id, deviceId: device.deviceId }, { actorId: user.id });
       return { ...opened, deviceToken: device.token };
     });
-    if (!result) throw new UnauthenticatedError(BAD_CREDENTIALS);
-    this.noteUnverifiedAdmin(result.user);
-    return result;
   }
 
   /**

@@ -68,6 +68,7 @@ export function buildServices(parts: ServiceParts): Services {
     ...limiterStore,
     perIpPerMinute: config.rateLimitAuthPerMinute,
     perAccountPerMinute: config.rateLimitAuthPerAccountPerMinute,
+    registerConflictsPerHour: config.registerConflictsPerHour,
     logger,
   });
   const tenantCreations = createLimiter(limiterStore, 'tenant-creations', config.tenantQuotas.creationsPerHour, 3600);

@@ -1,5 +1,5 @@
 import type { LoginThrottleConfig } from '../config';
-import { addressGroup } from './address-group';
+import { addressGroup } from '../auth/address-group';
 
 /**
  * The rules of failed-login throttling, as pure functions of counters and time (no I/O). A try is

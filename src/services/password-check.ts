@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PasswordHasher } from '../auth/password-hasher';
+import type { HashPool } from '../auth/hash-pool';
+import { defaultHashPool, type PasswordHasher } from '../auth/password-hasher';
 import type { User } from '../entities';
 import { BadUserInputError, RateLimitedError } from '../errors/domain-errors';
 import type { Transactions } from '../events/transactions';
@@ -24,6 +25,7 @@ export class PasswordCheck {
     private readonly transactions: Transactions,
     readonly hasher: PasswordHasher,
     private readonly rules: ThrottleRules,
+    private readonly pool: HashPool = defaultHashPool(),
   ) {}
 
   /**
@@ -64,7 +66,16 @@ export class PasswordCheck {
     return releaseFailure(manager, admitted.keys);
   }
 
-  /** Whether `typed` is the password of `user` (an unknown user costs the same time). */
+  /**
+   * Runs `work` (a sign-in, a password to hash) in this client address's turn of the hash pool
+   * (src/auth/hash-pool.ts): the whole of it, its database work included, so a flooding address
+   * holds neither more hashing nor more pooled connections than its share.
+   */
+  inTurn<T>(ctx: RequestContext, work: () => Promise<T>): Promise<T> {
+    return this.pool.run(ctx.ip, work);
+  }
+
+  /** Whether `typed` is the password of `user` (an unknown user costs the same time). Call it in a turn (`inTurn`). */
   check(user: User | null, typed: string): Promise<{ valid: boolean; rehash: boolean }> {
     return user ? this.hasher.check(typed, user.passwordHash) : this.hasher.checkDecoy(typed);
   }
@@ -74,11 +85,13 @@ export class PasswordCheck {
    * is right; otherwise counts as a failed sign-in and throws BAD_USER_INPUT naming `field`.
    */
   async confirm(ctx: RequestContext, user: User, typed: string, field: string): Promise<void> {
-    const admitted = await this.reserve(ctx, user.email, user.id, { signIn: false });
-    if ((await this.check(user, typed)).valid) {
-      await this.release(this.dataSource.manager, admitted);
-      return;
-    }
+    const valid = await this.inTurn(ctx, async () => {
+      const admitted = await this.reserve(ctx, user.email, user.id, { signIn: false });
+      const { valid } = await this.check(user, typed);
+      if (valid) await this.release(this.dataSource.manager, admitted);
+      return valid;
+    });
+    if (valid) return;
     await this.transactions.run({ actorId: user.id, context: eventContextOf(ctx) }, async (tx) => {
       tx.record('auth.login.failed', { userId: user.id, email: user.email, reason: 'wrong_password' });
     });

@@ -59,7 +59,7 @@ export class PasswordService {
     await this.rateLimits.chargeIp('resetPassword', ctx.ip);
     const token = rules.token('token', input.token);
     const password = newPassword('newPassword', input.newPassword);
-    const passwordHash = await this.hasher.hash(password);
+    const passwordHash = await this.passwordCheck.inTurn(ctx, () => this.hasher.hash(password));
     const reset = await this.transactions.run({ actorId: null, context: eventContextOf(ctx) }, async (tx) => {
       const link = await this.linkTokens.consume(tx.manager, token, ['reset_password']);
       const user = await lockLiveUserForUpdate(tx.manager, link.subjectId);
@@ -91,7 +91,8 @@ export class PasswordService {
     const current = await this.dataSource.getRepository(User).findOneBy({ id: viewer.userId });
     if (!current) throw new NotFoundError('This account no longer exists.');
     await this.passwordCheck.confirm(ctx, current, rules.typedPassword('currentPassword', input.currentPassword), 'currentPassword');
-    const passwordHash = await this.hasher.hash(newPassword('newPassword', input.newPassword));
+    const next = newPassword('newPassword', input.newPassword);
+    const passwordHash = await this.passwordCheck.inTurn(ctx, () => this.hasher.hash(next));
     return this.transactions.run({ actorId: viewer.userId, context: eventContextOf(ctx) }, async (tx) => {
       const user = await lockLiveUserForUpdate(tx.manager, viewer.userId);
       const session = await tx.manager.findOneBy(Session, { id: viewer.sessionId });

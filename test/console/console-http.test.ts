@@ -30,7 +30,8 @@ describe('console: files and the cookie endpoint', () => {
 
   const auth = (action: string, body: unknown, headers: Record<string, string> = HEADER) =>
     fetch(`${t.url}/console/auth/${action}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  const cookieOf = (response: Response) => response.headers.get('set-cookie') ?? '';
+  const cookieOf = (response: Response, name = '__Host-herald-refresh') =>
+    response.headers.getSetCookie().find((line) => line.startsWith(`${name}=`)) ?? '';
   const tokenIn = (setCookie: string) => /__Host-herald-refresh=([^;]*)/.exec(setCookie)?.[1] ?? '';
 
   describe('files', () => {
@@ -115,6 +116,23 @@ describe('console: files and the cookie endpoint', () => {
       const after = await auth('refresh', {}, { ...HEADER, cookie: `__Host-herald-refresh=${rotated}` });
       expect(await after.json()).toEqual({ data: null });
       expect(cookieOf(after)).toContain('Max-Age=0');
+    });
+
+    it('keeps the device token in an HttpOnly __Host- cookie too, so the next sign-in is a known device', async () => {
+      const email = uniqueEmail('device-cookie');
+      const { userId } = await signUp(t, email);
+      const first = await auth('login', { email, password: PASSWORD });
+      const device = cookieOf(first, '__Host-herald-device');
+      expect(device).toMatch(/^__Host-herald-device=[^;]+; Path=\/; Max-Age=31536000; HttpOnly; Secure; SameSite=Strict$/);
+      const deviceToken = /=([^;]*)/.exec(device)![1];
+      expect(await first.text()).not.toContain(deviceToken);
+      const second = await auth('login', { email, password: PASSWORD }, { ...HEADER, cookie: `__Host-herald-device=${deviceToken}` });
+      expect(second.status).toBe(200);
+      const [row] = await t.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM events WHERE name = 'auth.device.new' AND payload->>'userId' = $1`,
+        [userId],
+      );
+      expect(row.n).toBe(1);
     });
 
     it('refuses a call without its custom header (CSRF), and any method but POST', async () => {

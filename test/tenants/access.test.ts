@@ -124,10 +124,9 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Query.events', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor)))],
   ['Query.eventActivity', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { eventActivity(tenantId: $id) { upTo } }`, { id: shared.id }, tokenOf(actor)))],
   ['Query.webhookEndpoints', '', MANAGE, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { webhookEndpoints(tenantId: $id) { id } }`, { id: shared.id }, tokenOf(actor)))],
-  // Only webhook.test events: nothing is ever sent to the address.
   ['Mutation.createWebhookEndpoint', '', MANAGE, async (actor) => outcomeOf(await t.gql(
     `mutation($id: ID!, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $id, input: $input) { endpoint { id } } }`,
-    { id: shared.id, input: { url: 'https://example.com/hooks', eventTypes: ['webhook.test'] } },
+    { id: shared.id, input: { url: `https://hooks.example.com/${actor}` } },
     tokenOf(actor),
   ))],
   ['Query.auditLog', '', MANAGE, async (actor) => outcomeOf(await t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor)))],
@@ -162,14 +161,6 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
 /** Root fields that take no tenant, and why; tenant-free access is tested in their own suites. */
 const NOT_TENANT_SCOPED: Record<string, string> = {
   'Query.me': 'the caller only',
-  // Webhook operations by endpoint id: the tenant comes from the endpoint (webhooks.test.ts tries each kind of caller).
-  'Query.webhookAttempts': 'by endpoint id (webhooks.test.ts)',
-  'Mutation.updateWebhookEndpoint': 'by endpoint id (webhooks.test.ts)',
-  'Mutation.deleteWebhookEndpoint': 'by endpoint id (webhooks.test.ts)',
-  'Mutation.rotateWebhookSecret': 'by endpoint id (webhooks.test.ts)',
-  'Mutation.sendTestWebhook': 'by endpoint id (webhooks.test.ts)',
-  'Mutation.retryWebhookMessage': 'by endpoint id (webhooks.test.ts)',
-  'Mutation.replayWebhookMessages': 'by endpoint id (webhooks.test.ts)',
   'Query.tenants': "lists the caller's tenants (tested below)",
   'Query.eventStats': 'platform admins, every tenant (events-api.test.ts)',
   'Query.deliveries': 'platform admins (events-api.test.ts)',
@@ -197,6 +188,13 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'Mutation.endUserSessions': 'platform admins (accounts.test.ts)',
   'Mutation.acceptInvitation': "the invitee, by the emailed link, signed in with the verified address (invitations.test.ts)",
   'Mutation.declineInvitation': 'the holder of the emailed link (invitations.test.ts)',
+  'Query.webhookAttempts': "by endpoint id: OWNER, ADMIN and platform admins of the endpoint's tenant (webhooks.test.ts)",
+  'Mutation.updateWebhookEndpoint': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.deleteWebhookEndpoint': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.rotateWebhookSecret': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.sendTestWebhook': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.retryWebhookMessage': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.replayWebhookMessages': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
 };
 
 /**

@@ -15,6 +15,11 @@ import type { RequestContext } from '../../services/request-context';
  */
 export const REFRESH_COOKIE = '__Host-herald-refresh';
 
+/** The console's device token (DESIGN.md §6b "Devices"), kept like the refresh token; it outlives sign-outs. */
+export const DEVICE_COOKIE = '__Host-herald-device';
+/** How long a browser keeps its device cookie: the device token's own lifetime. */
+const DEVICE_COOKIE_SECONDS = 365 * 86400;
+
 /**
  * The header every call to /console/auth must carry. A page of another origin cannot add a
  * custom header without a CORS preflight, which this endpoint never answers: that is the CSRF
@@ -59,7 +64,9 @@ export function consoleAuth(options: { config: Config; services: Services; logge
           res.setHeader('Set-Cookie', cookie('', 0));
           return void res.json({ data: null });
         }
-        res.setHeader('Set-Cookie', cookie(result.refreshToken, config.refreshTokenTtl));
+        const cookies = [cookie(result.refreshToken, config.refreshTokenTtl)];
+        if (result.deviceToken) cookies.push(cookie(result.deviceToken, DEVICE_COOKIE_SECONDS, DEVICE_COOKIE));
+        res.setHeader('Set-Cookie', cookies);
         const { user } = result;
         res.json({
           data: {
@@ -76,7 +83,7 @@ export function consoleAuth(options: { config: Config; services: Services; logge
   router.post('/register', answer((ctx, req) =>
     services.auth.register(ctx, { email: text(req, 'email'), password: text(req, 'password'), name: text(req, 'name') })));
   router.post('/login', answer((ctx, req) =>
-    services.auth.login(ctx, { email: text(req, 'email'), password: text(req, 'password') })));
+    services.auth.login(ctx, { email: text(req, 'email'), password: text(req, 'password'), deviceToken: cookieOf(req, DEVICE_COOKIE) })));
   // Without a live session to resume (no cookie, or one that no longer works): null and the cookie
   // cleared, not an error; the page shows sign-in.
   router.post('/refresh', answer(async (ctx, req) => {
@@ -105,15 +112,19 @@ function text(req: Request, field: string): string {
   return value;
 }
 
-function cookie(value: string, maxAgeSeconds: number): string {
-  return `${REFRESH_COOKIE}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`;
+function cookie(value: string, maxAgeSeconds: number, name = REFRESH_COOKIE): string {
+  return `${name}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`;
 }
 
 /** The refresh token from the request's cookie, or null. */
 export function refreshCookieOf(req: Request): string | null {
+  return cookieOf(req, REFRESH_COOKIE);
+}
+
+function cookieOf(req: Request, wanted: string): string | null {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === REFRESH_COOKIE && value.length > 0) return value.join('=') || null;
+    if (name === wanted && value.length > 0) return value.join('=') || null;
   }
   return null;
 }

@@ -1,0 +1,72 @@
+import { HashPool } from './hash-pool';
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** A pool whose works end only when the test says so, recording the order they started in. */
+function harness(slots: number, queuePerAddress = 100) {
+  const pool = new HashPool(slots, queuePerAddress);
+  const started: string[] = [];
+  const gates: (() => void)[] = [];
+  const submit = (address: string, label: string) =>
+    pool.run(address, () => {
+      started.push(label);
+      return new Promise<void>((resolve) => gates.push(resolve));
+    });
+  const finishOne = async () => {
+    gates.shift()!();
+    await settle();
+  };
+  return { pool, started, submit, finishOne };
+}
+
+describe('HashPool', () => {
+  it('runs at most `slots` works at once', async () => {
+    const { started, submit } = harness(2);
+    for (let i = 0; i < 5; i++) void submit('198.51.100.1', `a${i}`);
+    await settle();
+    expect(started).toEqual(['a0', 'a1']);
+  });
+
+  it("gives a quiet address the next free slot, ahead of a flooding address's queue", async () => {
+    const { started, submit, finishOne } = harness(2);
+    for (let i = 0; i < 60; i++) void submit('198.51.100.1', `flood${i}`);
+    await settle();
+    void submit('203.0.113.5', 'quiet');
+    await settle();
+    await finishOne();
+    expect(started).toEqual(['flood0', 'flood1', 'quiet']);
+  });
+
+  it('serves the waiting address served longest ago first, never-served ones before all', async () => {
+    const { started, submit, finishOne } = harness(1);
+    void submit('198.51.100.1', 'a0');
+    await settle();
+    for (let i = 1; i <= 3; i++) void submit('198.51.100.1', `a${i}`);
+    for (let i = 0; i < 2; i++) void submit('203.0.113.5', `b${i}`);
+    void submit('2001:db8:1:2::7', 'c0');
+    await settle();
+    for (let i = 0; i < 6; i++) await finishOne();
+    expect(started).toEqual(['a0', 'b0', 'c0', 'a1', 'b1', 'a2', 'a3']);
+  });
+
+  it('counts an IPv6 /64 as one address', async () => {
+    const { pool, submit } = harness(1);
+    void submit('2001:db8:1:2::1', 'x');
+    void submit('2001:db8:1:2::2', 'y');
+    void submit('2001:db8:1:2::3', 'z');
+    await settle();
+    expect(pool.queued()).toEqual({ '2001:db8:1:2::/64': 2 });
+  });
+
+  it('refuses an address whose queue is full with RATE_LIMITED, and serves the others', async () => {
+    const { submit } = harness(1, 2);
+    void submit('198.51.100.1', 'a0');
+    void submit('198.51.100.1', 'a1');
+    void submit('198.51.100.1', 'a2');
+    await settle();
+    await expect(submit('198.51.100.1', 'a3')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    void submit('203.0.113.5', 'b0');
+  });
+});
