@@ -166,6 +166,7 @@ describe('console: a tenant admin’s first hour', () => {
       const [row] = await t.db.query<{ role: string }>(`SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2`, [tenantId, second.userId]);
       return row?.role === 'MEMBER';
     }, { what: 'the role change to be stored' });
+    await waitFor(async () => (await roleOfSecond.inputValue()) === 'MEMBER', { what: 'the page to show the new role' });
     await screenshot(page, 'tenant-members');
   });
 

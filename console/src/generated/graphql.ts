@@ -56,6 +56,29 @@ export type TenantStatus =
   /** Onboarding is running (or was retried). */
   | 'PROVISIONING';
 
+export type WebhookAttemptStatus =
+  /** Another answer, no answer within the time limit, or a refused address. */
+  | 'FAILED'
+  /** Queued (retryWebhookMessage, sendTestWebhook): not sent yet. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
+
+export type WebhookEndpointInput = {
+  description?: string | null | undefined;
+  eventTypes?: Array<string> | null | undefined;
+  /** https:// (http:// only outside production or with WEBHOOK_ALLOW_PRIVATE_NETWORKS); no user name or password in it. */
+  url: string;
+};
+
+export type WebhookEndpointUpdate = {
+  description?: string | null | undefined;
+  /** false disables it (its waiting messages are cancelled); true enables it again. */
+  enabled?: boolean | null | undefined;
+  eventTypes?: Array<string> | null | undefined;
+  url?: string | null | undefined;
+};
+
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -254,6 +277,77 @@ export type RevokeInvitationMutationVariables = Exact<{
 
 export type RevokeInvitationMutation = { revokeInvitation: { id: string, status: InvitationStatus } };
 
+export type EndpointFieldsFragment = { id: string, url: string, eventTypes: Array<string>, description: string | null, enabled: boolean, disabledReason: string | null, createdAt: string };
+
+export type WebhookEndpointsQueryVariables = Exact<{
+  tenantId: string | number;
+}>;
+
+
+export type WebhookEndpointsQuery = { webhookEndpoints: Array<{ id: string, url: string, eventTypes: Array<string>, description: string | null, enabled: boolean, disabledReason: string | null, createdAt: string }> };
+
+export type WebhookAttemptsQueryVariables = Exact<{
+  endpointId: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhookAttemptsQuery = { webhookAttempts: { edges: Array<{ cursor: string, node: { id: string, eventId: string, eventName: string, attempt: number, status: WebhookAttemptStatus, responseStatus: number | null, error: string | null, durationMs: number | null, nextAttemptAt: string | null, createdAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CreateWebhookEndpointMutationVariables = Exact<{
+  tenantId: string | number;
+  input: WebhookEndpointInput;
+}>;
+
+
+export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, url: string, eventTypes: Array<string>, description: string | null, enabled: boolean, disabledReason: string | null, createdAt: string } } };
+
+export type UpdateWebhookEndpointMutationVariables = Exact<{
+  id: string | number;
+  input: WebhookEndpointUpdate;
+}>;
+
+
+export type UpdateWebhookEndpointMutation = { updateWebhookEndpoint: { id: string, url: string, eventTypes: Array<string>, description: string | null, enabled: boolean, disabledReason: string | null, createdAt: string } };
+
+export type DeleteWebhookEndpointMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteWebhookEndpointMutation = { deleteWebhookEndpoint: boolean };
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RotateWebhookSecretMutation = { rotateWebhookSecret: { secret: string, endpoint: { id: string } } };
+
+export type SendTestWebhookMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type SendTestWebhookMutation = { sendTestWebhook: { id: string, status: WebhookAttemptStatus } };
+
+export type RetryWebhookMessageMutationVariables = Exact<{
+  endpointId: string | number;
+  eventId: string | number;
+}>;
+
+
+export type RetryWebhookMessageMutation = { retryWebhookMessage: { id: string, status: WebhookAttemptStatus } };
+
+export type ReplayWebhookMessagesMutationVariables = Exact<{
+  endpointId: string | number;
+  since: string;
+}>;
+
+
+export type ReplayWebhookMessagesMutation = { replayWebhookMessages: number };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -297,6 +391,17 @@ export const TenantSummaryFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"TenantSummary"}) as unknown as TypedDocumentString<TenantSummaryFragment, unknown>;
+export const EndpointFieldsFragmentDoc = new TypedDocumentString(`
+    fragment EndpointFields on WebhookEndpoint {
+  id
+  url
+  eventTypes
+  description
+  enabled
+  disabledReason
+  createdAt
+}
+    `, {"fragmentName":"EndpointFields"}) as unknown as TypedDocumentString<EndpointFieldsFragment, unknown>;
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
@@ -637,3 +742,112 @@ export const RevokeInvitationDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeInvitationMutation, RevokeInvitationMutationVariables>;
+export const WebhookEndpointsDocument = new TypedDocumentString(`
+    query WebhookEndpoints($tenantId: ID!) {
+  webhookEndpoints(tenantId: $tenantId) {
+    ...EndpointFields
+  }
+}
+    fragment EndpointFields on WebhookEndpoint {
+  id
+  url
+  eventTypes
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<WebhookEndpointsQuery, WebhookEndpointsQueryVariables>;
+export const WebhookAttemptsDocument = new TypedDocumentString(`
+    query WebhookAttempts($endpointId: ID!, $first: Int, $after: String) {
+  webhookAttempts(endpointId: $endpointId, first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id
+        eventId
+        eventName
+        attempt
+        status
+        responseStatus
+        error
+        durationMs
+        nextAttemptAt
+        createdAt
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WebhookAttemptsQuery, WebhookAttemptsQueryVariables>;
+export const CreateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation CreateWebhookEndpoint($tenantId: ID!, $input: WebhookEndpointInput!) {
+  createWebhookEndpoint(tenantId: $tenantId, input: $input) {
+    secret
+    endpoint {
+      ...EndpointFields
+    }
+  }
+}
+    fragment EndpointFields on WebhookEndpoint {
+  id
+  url
+  eventTypes
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<CreateWebhookEndpointMutation, CreateWebhookEndpointMutationVariables>;
+export const UpdateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation UpdateWebhookEndpoint($id: ID!, $input: WebhookEndpointUpdate!) {
+  updateWebhookEndpoint(id: $id, input: $input) {
+    ...EndpointFields
+  }
+}
+    fragment EndpointFields on WebhookEndpoint {
+  id
+  url
+  eventTypes
+  description
+  enabled
+  disabledReason
+  createdAt
+}`) as unknown as TypedDocumentString<UpdateWebhookEndpointMutation, UpdateWebhookEndpointMutationVariables>;
+export const DeleteWebhookEndpointDocument = new TypedDocumentString(`
+    mutation DeleteWebhookEndpoint($id: ID!) {
+  deleteWebhookEndpoint(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteWebhookEndpointMutation, DeleteWebhookEndpointMutationVariables>;
+export const RotateWebhookSecretDocument = new TypedDocumentString(`
+    mutation RotateWebhookSecret($id: ID!) {
+  rotateWebhookSecret(id: $id) {
+    secret
+    endpoint {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RotateWebhookSecretMutation, RotateWebhookSecretMutationVariables>;
+export const SendTestWebhookDocument = new TypedDocumentString(`
+    mutation SendTestWebhook($id: ID!) {
+  sendTestWebhook(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<SendTestWebhookMutation, SendTestWebhookMutationVariables>;
+export const RetryWebhookMessageDocument = new TypedDocumentString(`
+    mutation RetryWebhookMessage($endpointId: ID!, $eventId: ID!) {
+  retryWebhookMessage(endpointId: $endpointId, eventId: $eventId) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RetryWebhookMessageMutation, RetryWebhookMessageMutationVariables>;
+export const ReplayWebhookMessagesDocument = new TypedDocumentString(`
+    mutation ReplayWebhookMessages($endpointId: ID!, $since: DateTime!) {
+  replayWebhookMessages(endpointId: $endpointId, since: $since)
+}
+    `) as unknown as TypedDocumentString<ReplayWebhookMessagesMutation, ReplayWebhookMessagesMutationVariables>;

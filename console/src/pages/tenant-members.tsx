@@ -24,6 +24,8 @@ export function TenantMembers(props: { tenant: Tenant; onChange: () => Promise<v
   const myRole = roleIn(props.tenant, me);
   const manages = myRole === 'OWNER' || myRole === 'ADMIN';
   const members = props.tenant.members;
+  // The last owner cannot leave (the API says so too); the button is not offered.
+  const canLeave = myRole !== null && !me?.isPlatformAdmin && (myRole !== 'OWNER' || members.filter((m) => m.role === 'OWNER').length > 1);
   // The page read the tenant when it opened; people may have joined since.
   useEffect(() => void props.onChange(), []);
 
@@ -93,7 +95,7 @@ export function TenantMembers(props: { tenant: Tenant; onChange: () => Promise<v
         </tbody>
       </table>
       <MoreButton hasMore={members.length > shown} loading={false} onClick={() => setShown(shown + PAGE)} />
-      {myRole && !me?.isPlatformAdmin && (
+      {canLeave && (
         <p>
           <button type="button" class="secondary danger" onClick={onLeave}>
             Leave this tenant

@@ -7,12 +7,14 @@ import { TenantAudit } from './tenant-audit';
 import { TenantEvents } from './tenant-events';
 import { TenantInvitations } from './tenant-invitations';
 import { TenantMembers } from './tenant-members';
+import { TenantWebhooks } from './tenant-webhooks';
 
 const TABS = [
   ['events', 'Live events'],
   ['members', 'Members'],
   ['invitations', 'Invitations'],
   ['audit', 'Audit log'],
+  ['webhooks', 'Webhooks'],
 ] as const;
 
 export function TenantPage(props: { id: string; tab: string }) {
@@ -42,6 +44,7 @@ export function TenantPage(props: { id: string; tab: string }) {
       {props.tab === 'members' && <TenantMembers tenant={data} onChange={tenant.reload} />}
       {props.tab === 'invitations' && <TenantInvitations tenantId={data.id} />}
       {props.tab === 'audit' && <TenantAudit tenantId={data.id} />}
+      {props.tab === 'webhooks' && <TenantWebhooks tenantId={data.id} />}
     </Page>
   );
 }

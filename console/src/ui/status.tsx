@@ -1,9 +1,9 @@
 /** A status word with a colour that does not carry the meaning alone (the word is always there). */
 export function StatusBadge(props: { status: string }) {
   const tone =
-    ['ACTIVE', 'COMPLETED', 'DONE', 'ACCEPTED', 'SUCCEEDED', 'live'].includes(props.status)
+    ['ACTIVE', 'COMPLETED', 'DONE', 'ACCEPTED', 'SUCCEEDED', 'ENABLED', 'live'].includes(props.status)
       ? 'good'
-      : ['FAILED', 'DEAD', 'DELETED', 'REVOKED', 'EXPIRED', 'DECLINED', 'ended'].includes(props.status)
+      : ['FAILED', 'DEAD', 'DELETED', 'REVOKED', 'EXPIRED', 'DECLINED', 'DISABLED', 'ended'].includes(props.status)
         ? 'bad'
         : 'neutral';
   const words = props.status.toLowerCase().replace(/[_-]/g, ' ');

@@ -40,12 +40,17 @@ interface ConsoleFile {
   type: string;
   /** Hashed build output (under assets/): cached for a year, never revalidated. */
   immutable: boolean;
-  bodies: { identity: Buffer; br?: Buffer; gzip?: Buffer };
+  path: string;
+  /** Whether the build wrote a .br / .gz beside it. */
+  encodings: { br: boolean; gzip: boolean };
+  /** Read on first request, then kept (the explorer's megabytes are read only if someone opens it). */
+  bodies?: { identity: Buffer; br?: Buffer; gzip?: Buffer };
 }
 
 /**
- * The built console (`dist/console`, from `npm run build`), read once into memory: a few hundred
- * kilobytes, served by name from a fixed map, so no request path ever reaches the file system.
+ * The built console (`dist/console`, from `npm run build`), listed once at start-up and served by
+ * name from that fixed map, so no request path ever reaches the file system; each file is read on
+ * its first request and kept in memory.
  * `.br`/`.gz` siblings written by the build are sent to browsers that accept them. Any other path
  * under /console is a page of the single-page app and gets index.html (not cached, so a new
  * build is picked up at once); a missing file under /console/assets/ is a 404.
@@ -68,7 +73,14 @@ export function consoleFiles(dir: string, logger: Logger): express.RequestHandle
       res.status(404).type('text/plain').send('Not found\n');
       return;
     }
-    const encoding = file.bodies.br && req.acceptsEncodings('br') ? 'br' : file.bodies.gzip && req.acceptsEncodings('gzip') ? 'gzip' : undefined;
+    try {
+      file.bodies ??= readBodies(file);
+    } catch {
+      // Removed since start-up: the console was rebuilt under a running Herald.
+      res.status(404).type('text/plain').send('Not found: the console was rebuilt; reload the page.\n');
+      return;
+    }
+    const encoding = file.encodings.br && req.acceptsEncodings('br') ? 'br' : file.encodings.gzip && req.acceptsEncodings('gzip') ? 'gzip' : undefined;
     res.setHeader('Content-Type', file.type);
     res.setHeader('Cache-Control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     res.setHeader('Vary', 'Accept-Encoding');
@@ -84,14 +96,22 @@ function loadFiles(dir: string): Map<string, ConsoleFile> {
     const ext = extname(path);
     if (ext === '.br' || ext === '.gz' || !TYPES[ext]) continue;
     const name = '/' + relative(dir, path).split(sep).join('/');
-    const sibling = (suffix: string) => (existsSync(path + suffix) ? readFileSync(path + suffix) : undefined);
     files.set(name, {
       type: TYPES[ext],
       immutable: name.startsWith('/assets/'),
-      bodies: { identity: readFileSync(path), br: sibling('.br'), gzip: sibling('.gz') },
+      path,
+      encodings: { br: existsSync(`${path}.br`), gzip: existsSync(`${path}.gz`) },
     });
   }
   return files;
+}
+
+function readBodies(file: ConsoleFile): NonNullable<ConsoleFile['bodies']> {
+  return {
+    identity: readFileSync(file.path),
+    br: file.encodings.br ? readFileSync(`${file.path}.br`) : undefined,
+    gzip: file.encodings.gzip ? readFileSync(`${file.path}.gz`) : undefined,
+  };
 }
 
 function* walk(dir: string): Generator<string> {
