@@ -32,11 +32,21 @@ export class TenantAuditLog {
     return true;
   }
 
-  /** Up to `limit` entries older than the entry `beforeId` (all when null), newest first; none without a schema. */
+  /**
+   * Up to `limit` entries older than the entry `beforeId` (all when null), newest first by when
+   * their event happened (entries are written by a listener, not always in event order); none
+   * without a schema.
+   */
   async page(tenantId: string, limit: number, beforeId: string | null): Promise<TenantAuditEntry[]> {
     return this.tenantDatabase.transaction(tenantId, async (db) => {
-      const query = db.createQueryBuilder(TenantAuditEntry, 'a').orderBy('a.id', 'DESC').limit(limit);
-      if (beforeId) query.where('a.id < :beforeId', { beforeId });
+      const query = db
+        .createQueryBuilder(TenantAuditEntry, 'a')
+        .orderBy('a.occurredAt', 'DESC')
+        .addOrderBy('a.id', 'DESC')
+        .limit(limit);
+      if (beforeId) {
+        query.where('(a.occurred_at, a.id) < (SELECT b.occurred_at, b.id FROM audit_log b WHERE b.id = :beforeId)', { beforeId });
+      }
       return query.getMany();
     });
   }
