@@ -16,7 +16,8 @@ module.exports = {
       },
     ],
   },
-  testTimeout: 30000,
+  // A deadline for a stuck test, not a measure: starting a test server takes over 30 s on a loaded machine.
+  testTimeout: 60000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
 };

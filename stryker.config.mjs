@@ -33,6 +33,7 @@ const SCOPES = {
       'src/services/auth-rate-limits.ts',
     ],
     tests: [
+      'src/services/access.test.ts',
       'src/services/tenant-access.test.ts',
       'src/services/login-throttle.test.ts',
       'src/services/auth-rate-limits.test.ts',

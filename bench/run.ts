@@ -8,13 +8,14 @@ import { loginFlood } from './scenarios/login-flood';
 import { mutationOverhead } from './scenarios/mutation-overhead';
 import { pipeline } from './scenarios/pipeline';
 import { resetRequest } from './scenarios/reset-request';
+import { webhooks } from './scenarios/webhooks';
 import { cleanUpAll } from './support/cleanup';
 import { machineInfo } from './support/machine';
 import { renderResults, writeResults } from './support/report';
 import type { BenchSettings, Scenario, ScenarioResult } from './support/scenario';
 
 /** Every scenario, in the order they run. Add a new one here (one file per scenario). */
-const SCENARIOS: Scenario[] = [pipeline, fairness, mutationOverhead, resetRequest, loginFlood, fanOut, acrossInstances];
+const SCENARIOS: Scenario[] = [pipeline, fairness, mutationOverhead, resetRequest, loginFlood, fanOut, acrossInstances, webhooks];
 
 /**
  * The whole run may take this long; then it cleans up and fails rather than hang. A full run takes

@@ -51,7 +51,6 @@ const c8 = spawnSync(
     '--include=src/**/*.ts',
     '--exclude=src/**/*.test.ts',
     '--exclude=src/generated/**',
-    '--exclude-after-remap',
   ],
   { cwd: root, stdio: 'inherit' },
 );

@@ -8,6 +8,10 @@ import { waitForLinkToken } from './support/mailbox';
 import { VERIFY_EMAIL } from './support/tenants';
 import { createTestDatabase } from './support/database';
 import { runCli, startCli } from './support/cli';
+
+// Every test here starts command-line processes (tsx compiles each), 1 s apiece on a quiet machine
+// and up to 20 s on a loaded one: a deadline, not a measure.
+jest.setTimeout(120_000);
 import { startTestHerald, uniqueEmail, type TestHerald } from './support/herald';
 import { waitFor } from './support/wait';
 
@@ -119,7 +123,8 @@ describe('herald user unlock|resend-verification|end-sessions', () => {
     const login = () => t.gql(LOGIN, { input: { email, password: 'correct horse battery' } });
     const session = (await login()).data!.login.accessToken as string;
 
-    await t.db.query(`INSERT INTO login_failure_counters (scope, key, failures, locked_until) VALUES ('account', $1, 0, now() + interval '15 minutes')`, [email]);
+    await t.db.query(`INSERT INTO login_failure_counters (scope, key, failures, locked_until) VALUES ('account', $1, 0, now() + interval '15 minutes')
+       ON CONFLICT (scope, key) DO UPDATE SET locked_until = EXCLUDED.locked_until`, [email]);
     expect(errorCode(await login())).toBe('RATE_LIMITED');
     expect(await runCli(['user', 'unlock', email], env)).toMatchObject({ code: 0, stdout: `${email} unlocked\n` });
     expect(errorCode(await login())).toBeUndefined();
@@ -147,7 +152,7 @@ describe('herald user unlock|resend-verification|end-sessions', () => {
       { name: 'auth.session.revoked', actor_id: null },
     ]);
     expect(await runCli(['user', 'unlock', 'nobody@example.com'], env)).toMatchObject({ code: 1, stderr: 'herald: No account has this email.\n' });
-  }, 120_000); // six runs of the command line, each a process of its own
+  });
 });
 
 describe('herald deliveries list|retry', () => {

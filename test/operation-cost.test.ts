@@ -52,6 +52,14 @@ describe('the cost of an operation with variables', () => {
     expect(absent.errors![0].message).toBe(fifty.errors![0].message);
   });
 
+  it('costs a page over the largest allowed as the largest, so the answer names first', async () => {
+    const huge = await t.gql(`query($tenantId: ID!, $f: Int) { ${PAGE} }`, { tenantId, f: 100_000 }, owner.token);
+    expect(huge.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    const attackOfHuge = await t.gql(attack(PAGE), { tenantId, f: 100_000 }, owner.token);
+    const attackOf200 = await t.gql(attack(PAGE), { tenantId, f: 200 }, owner.token);
+    expect(attackOfHuge.errors![0].message).toBe(attackOf200.errors![0].message);
+  });
+
   it('refuses it over WebSocket too', async () => {
     const raw = await openRawSocket(t.url);
     try {

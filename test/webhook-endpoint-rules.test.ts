@@ -121,10 +121,12 @@ it('sends each message once with two instances claiming', async () => {
   await createEndpoint(t, owner.token, tenant.id, { url: `${receiver.url}/twice`, eventTypes: ['tenant.updated'] });
   for (let i = 0; i < 30; i++) await renameTenant();
   await waitFor(() => new Set(ids('/twice')).size === 30, { timeoutMs: 30_000, what: '30 messages' });
-  const [{ done }] = await t.db.query<{ done: number }>(
-    `SELECT count(*)::int AS done FROM deliveries d JOIN webhook_endpoints w ON d.dependency = 'webhook:' || w.id
-     WHERE w.url LIKE '%/twice' AND d.status = 'done'`,
-  );
-  expect(done).toBe(30);
+  await waitFor(async () => {
+    const [{ done }] = await t.db.query<{ done: number }>(
+      `SELECT count(*)::int AS done FROM deliveries d JOIN webhook_endpoints w ON d.dependency = 'webhook:' || w.id
+       WHERE w.url LIKE '%/twice' AND d.status = 'done'`,
+    );
+    return done === 30;
+  }, { what: 'the 30 deliveries to be recorded done' });
   expect(ids('/twice')).toHaveLength(30);
 }, 60_000);

@@ -53,7 +53,7 @@ export function benchHeraldEnv(options: {
  * A Herald in this process on loopback, as the test suite starts one (test/support): a fresh
  * database on the real PostgreSQL, Redis channels under a prefix of its own, logs off, cheap
  * password hashing, no rate limit. No SMTP: any mail goes to files in a temporary directory.
- * Listener runtime and publisher keep their production defaults.
+ * Listener runtime and publisher keep their production defaults. `env` adds configuration variables.
  */
 export async function startBenchHerald(options: HeraldOptions = {}, extra?: Record<string, string>): Promise<BenchHerald> {
   const db = await createTestDatabase();

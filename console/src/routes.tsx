@@ -4,6 +4,7 @@ import { useApp } from './api/hooks';
 import { match, navigate, useRoute } from './router';
 import { AccountPage } from './pages/account';
 import { AdminPage } from './pages/admin';
+import { ExplorerPage } from './pages/explorer';
 import { AcceptInvitationPage, ResetPasswordPage, VerifyEmailPage } from './pages/email-links';
 import { MyInvitationsPage } from './pages/my-invitations';
 import { ForgotPasswordPage, SignInPage, SignUpPage } from './pages/sign-in';
@@ -40,6 +41,7 @@ export function Routes() {
   if (path === '/invitations') return <MyInvitationsPage />;
   if (path === '/account') return <AccountPage />;
   if (path === '/admin' && me.isPlatformAdmin) return <AdminPage />;
+  if (path === '/explorer') return <ExplorerPage />;
   return (
     <Page title="Page not found">
       <p>There is no page at this address. Go back to your tenants.</p>

@@ -34,6 +34,8 @@ describe('new passwords', () => {
     expect(newPassword('password', '🔑🗝🔑🗝🔑🗝🔑🗝')).toBe('🔑🗝🔑🗝🔑🗝🔑🗝');
     expect(refusal('kx7!vq2')).toMatch(/8 to 128 characters \(this one has 7\)/);
     expect(refusal('x'.repeat(129))).toMatch(/8 to 128 characters/);
+    expect(newPassword('password', 'kx7!vq2'.repeat(19).slice(0, 128))).toHaveLength(128); // 128 is allowed
+    expect(newPassword('password', 'kx7!vq2q')).toHaveLength(8); // and so is 8
   });
 
   it('normalises to NFKC', () => {

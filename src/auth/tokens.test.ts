@@ -191,6 +191,17 @@ describe('the master key', () => {
     await expect(loadMasterKey(undefined, dir, logger)).rejects.toThrow(/does not hold 64 hex characters: remove it/);
   });
 
+  it('reads a key file with whitespace around the key (an editor adds a newline, an operator spaces)', async () => {
+    const key = Buffer.alloc(32, 5);
+    await writeFile(path.join(dir, 'secret.key'), `  ${key.toString('hex')} \n\n`);
+    expect(await loadMasterKey(undefined, dir, logger)).toEqual(key);
+  });
+
+  it('passes on an error from writing a new key file (it does not try again)', async () => {
+    // /proc exists, has no secret.key, and cannot hold a new file.
+    await expect(loadMasterKey(undefined, '/proc', logger)).rejects.toMatchObject({ code: expect.not.stringMatching(/^EEXIST$/) });
+  });
+
   it('passes on an error other than a missing file', async () => {
     await mkdir(path.join(dir, 'secret.key'));
     await expect(loadMasterKey(undefined, dir, logger)).rejects.toMatchObject({ code: 'EISDIR' });

@@ -16,6 +16,12 @@ describe('retryDelayMs', () => {
     }
   });
 
+  it('never shrinks from one attempt to the next past the cap either (the first capped delay included)', () => {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      expect(retryDelayMs(attempt + 1, 1000, 60_000, () => 0)).toBeGreaterThanOrEqual(retryDelayMs(attempt, 1000, 60_000, () => 1));
+    }
+  });
+
   it('is capped', () => {
     expect(retryDelayMs(40, 1000, 60_000, () => 1)).toBe(60_000);
   });

@@ -23,7 +23,9 @@ const LIST_SIZE_ARGUMENTS = ['first', 'last'];
  * scalar 1, each level 1.5 times its children, a field's whole cost times its page size), but the
  * page size read with the request's variables: `first: $f` costs what `first: 200` costs. A field
  * that takes `first` and is not given one costs its default page size (`defaultListSize` unless
- * the schema gives the argument a default). Fragments cost what their fields would cost written in
+ * the schema gives the argument a default), and a page size over `maxListSize` costs `maxListSize`:
+ * the resolvers refuse such a page with BAD_USER_INPUT naming `first`, which says more than a cost
+ * error would, and never run it. Fragments cost what their fields would cost written in
  * place. Introspection's `__schema` is free, as in graphql-armor.
  * Run after validation (no fragment cycles, known fields).
  */

@@ -67,8 +67,10 @@ const INTRODUCTION = `# Welcome to Herald. Pick an operation with the run button
 #    (Settings > Environment variables: {"accessToken": "<token>"}): the Authorization header
 #    uses it, over HTTP and for subscriptions over ws://.../graphql (graphql-ws protocol).
 # 2. CreateTenant, then set the variable "tenantId" to its id.
-# 3. TenantEvents: the tenant's events arrive live as its onboarding runs; pass "after" (an
-#    event's seq) to replay what came after it first. MySecurityEvents shows your own sign-ins.
+# 3. TenantEvents with "after": "0" replays the tenant's events from its first one, then goes
+#    live: onboarding is over in a fraction of a second, so a stream opened "from now" would
+#    show none of it. To resume, pass the seq of the last event you saw. MySecurityEvents shows
+#    your own sign-ins.
 `;
 
 /**
@@ -94,7 +96,8 @@ export const SANDBOX_VARIABLES = {
   tenantName: 'Acme',
   slug: 'acme',
   tenantId: 'paste the id that CreateTenant returned',
-  after: null,
+  // From the tenant's first event: see the comment of INTRODUCTION's third step.
+  after: '0',
 };
 
 /** Filled from the Sandbox environment variable "accessToken". */

@@ -92,8 +92,11 @@ export class WebhookDelivery {
       this.options.observe?.({ outcome: 'succeeded', durationMs });
       await ctx.complete(async (tx) => {
         await recordAttempt(tx, { ...attempt, status: 'SUCCEEDED', error: null, nextAttemptAt: null });
+        // Written when it changes something the 5-day rule reads, or once a minute: an endpoint's
+        // row is the same for all its messages, and a write per message would queue them on its lock.
         await tx.manager.query(
-          `UPDATE webhook_endpoints SET last_success_at = $2, first_failure_at = NULL WHERE id = $1`,
+          `UPDATE webhook_endpoints SET last_success_at = $2, first_failure_at = NULL
+           WHERE id = $1 AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at < $2::timestamptz - interval '1 minute')`,
           [endpointId, new Date(this.options.now())],
         );
       });

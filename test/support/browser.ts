@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { seriousViolations } from './axe';
 
 /** Where the browser tests write their screenshots (docs/console/ holds the committed ones). */
 export const SCREENSHOT_DIR = resolve(__dirname, '../../test-output/console');
@@ -32,10 +33,14 @@ export async function newPerson(browser: Browser): Promise<{ context: BrowserCon
   return { context, page };
 }
 
-/** Writes a full-page screenshot as test-output/console/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Writes a full-page screenshot as test-output/console/<name>.png, and checks the page with
+ * axe-core on the way: a serious or critical accessibility violation fails the test.
+ */
+export async function screenshot(page: Page, name: string, { accessibility = true } = {}): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  if (accessibility) expect({ page: name, violations: await seriousViolations(page) }).toEqual({ page: name, violations: [] });
 }
 
 /** Fills a form field found by its label. */

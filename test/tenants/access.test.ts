@@ -122,6 +122,13 @@ const RULES: [coordinate: string, variant: string, expected: Expected, run: (act
   ['Query.tenant', 'by id', READ, async (actor) => outcomeOf(await t.gql(TENANT, { id: shared.id }, tokenOf(actor)))],
   ['Query.tenant', 'by slug', READ, async (actor) => outcomeOf(await t.gql(TENANT, { slug: shared.slug }, tokenOf(actor)))],
   ['Query.events', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID) { events(tenantId: $id) { edges { cursor } } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.eventActivity', '', READ, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { eventActivity(tenantId: $id) { upTo } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Query.webhookEndpoints', '', MANAGE, async (actor) => outcomeOf(await t.gql(`query($id: ID!) { webhookEndpoints(tenantId: $id) { id } }`, { id: shared.id }, tokenOf(actor)))],
+  ['Mutation.createWebhookEndpoint', '', MANAGE, async (actor) => outcomeOf(await t.gql(
+    `mutation($id: ID!, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $id, input: $input) { endpoint { id } } }`,
+    { id: shared.id, input: { url: `https://hooks.example.com/${actor}` } },
+    tokenOf(actor),
+  ))],
   ['Query.auditLog', '', MANAGE, async (actor) => outcomeOf(await t.gql(AUDIT_LOG, { tenantId: shared.id }, tokenOf(actor)))],
   ['Mutation.updateTenant', '', MANAGE, async (actor) => outcomeOf(await t.gql(UPDATE_TENANT, { id: shared.id, input: { name: `By ${actor}` } }, tokenOf(actor)))],
   ['Mutation.addMember', '', SUPPORT, async (actor) => {
@@ -181,6 +188,13 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'Mutation.endUserSessions': 'platform admins (accounts.test.ts)',
   'Mutation.acceptInvitation': "the invitee, by the emailed link, signed in with the verified address (invitations.test.ts)",
   'Mutation.declineInvitation': 'the holder of the emailed link (invitations.test.ts)',
+  'Query.webhookAttempts': "by endpoint id: OWNER, ADMIN and platform admins of the endpoint's tenant (webhooks.test.ts)",
+  'Mutation.updateWebhookEndpoint': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.deleteWebhookEndpoint': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.rotateWebhookSecret': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.sendTestWebhook': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.retryWebhookMessage': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
+  'Mutation.replayWebhookMessages': "by endpoint id (webhooks.test.ts, 'who may manage endpoints')",
 };
 
 /**

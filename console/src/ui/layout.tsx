@@ -28,6 +28,7 @@ export function Layout(props: { children: ComponentChildren }) {
             {me.isPlatformAdmin && (
               <Link to="/admin" aria-current={current('/admin')}>Platform</Link>
             )}
+            <Link to="/explorer" aria-current={current('/explorer')}>Explorer</Link>
           </nav>
         )}
         {me && (
@@ -39,7 +40,9 @@ export function Layout(props: { children: ComponentChildren }) {
           </div>
         )}
       </header>
-      <main id="main">{props.children}</main>
+      <main id="main" class={path === '/explorer' ? 'wide' : undefined}>
+        {props.children}
+      </main>
     </>
   );
 }
