@@ -1,4 +1,4 @@
-import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnreachable, isUniqueViolation } from './postgres-errors';
 
 describe('isDatabaseUnreachable', () => {
@@ -13,6 +13,7 @@ describe('isDatabaseUnreachable', () => {
 
   it('is true for the statement after TypeORM let go of a runner whose connection failed', () => {
     expect(isDatabaseUnreachable(new QueryRunnerAlreadyReleasedError())).toBe(true);
+    expect(isDatabaseUnreachable(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
   });
 
   it('is false for a statement that was wrong', () => {

@@ -13,12 +13,12 @@ const UNAVAILABLE_STATES = /^(08...|57P01|57P02|57P03)$/;
 const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is not established/i;
 
 /**
- * TypeORM's name for a statement on a query runner it has let go. It lets a runner go when the
- * runner's connection emits an error (PostgresQueryRunner listens for it), so a transaction whose
- * connection died between two statements fails its next one, often COMMIT, with this error
- * instead of the connection's own.
+ * TypeORM's names for a statement on a query runner it has let go (the runner's own methods, and
+ * an EntityManager bound to it). It lets a runner go when the runner's connection emits an error
+ * (PostgresQueryRunner listens for it), so a transaction whose connection died between two
+ * statements fails its next one, often COMMIT, with one of these instead of the connection's own.
  */
-const RELEASED_RUNNER = 'QueryRunnerAlreadyReleasedError';
+const RELEASED_RUNNER = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
 /**
  * True when an error (or the driver error inside TypeORM's QueryFailedError, or its cause) says
@@ -31,7 +31,7 @@ export function isDatabaseUnreachable(error: unknown): boolean {
     const { code, message, driverError } = cause as { code?: unknown; message?: unknown; driverError?: unknown };
     if (typeof code === 'string' && (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_STATES.test(code))) return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
-    if ((cause as { name?: unknown }).name === RELEASED_RUNNER) return true;
+    if (RELEASED_RUNNER.has(String((cause as { name?: unknown }).name))) return true;
     cause = driverError ?? (cause as { cause?: unknown }).cause;
   }
   return false;
