@@ -1,5 +1,5 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger';
 
@@ -30,7 +30,12 @@ export class ServerKeys {
  * key kept in `<dataDir>/secret.key`, created on first start. It outlives restarts, so emailed links
  * and stored secrets keep working when the server restarts.
  */
-export async function loadMasterKey(configured: Buffer | undefined, dataDir: string, logger: Logger): Promise<Buffer> {
+export async function loadMasterKey(
+  configured: Buffer | undefined,
+  dataDir: string,
+  logger: Logger,
+  afterRace = false,
+): Promise<Buffer> {
   if (configured) return configured;
   const file = path.resolve(dataDir, 'secret.key');
   try {
@@ -39,16 +44,20 @@ export async function loadMasterKey(configured: Buffer | undefined, dataDir: str
     throw new Error(`${file} does not hold 64 hex characters: remove it to have a new key made`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // It existed a moment ago (see below) and cannot be read: a symbolic link to nothing.
+    if (afterRace) throw new Error(`${file} is a symbolic link to a missing file: remove it or point it at a key`);
   }
   const key = randomBytes(32);
   await mkdir(path.dirname(file), { recursive: true });
-  // `wx`: two processes starting at once do not both write; the loser reads the winner's key.
-  try {
-    await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadMasterKey(undefined, dataDir, logger);
-    throw error;
-  }
+  // Written whole to a file of its own, then linked into place (which fails if the name exists):
+  // of two processes starting at once one wins, and the loser reads the winner's complete key.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  const linked = await link(draft, file)
+    .then(() => true)
+    .catch((error: NodeJS.ErrnoException) => (error.code === 'EEXIST' ? false : Promise.reject(error)))
+    .finally(() => unlink(draft));
+  if (!linked) return loadMasterKey(undefined, dataDir, logger, true);
   logger.warn({ file }, 'SECRET_KEY is not set: generated one and kept it in this file (set SECRET_KEY in production)');
   return key;
 }

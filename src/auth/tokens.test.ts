@@ -1,5 +1,5 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -184,11 +184,17 @@ describe('the master key', () => {
   it('gives two processes starting at once the same key', async () => {
     const [a, b] = await Promise.all([loadMasterKey(undefined, dir, logger), loadMasterKey(undefined, dir, logger)]);
     expect(a).toEqual(b);
+    expect(await readdir(dir)).toEqual(['secret.key']); // the drafts are gone
   });
 
   it('refuses a key file that does not hold 64 hex characters, saying what to do', async () => {
     await writeFile(path.join(dir, 'secret.key'), 'abcd\n');
     await expect(loadMasterKey(undefined, dir, logger)).rejects.toThrow(/does not hold 64 hex characters: remove it/);
+  });
+
+  it('refuses a key file that is a symbolic link to nothing, saying what to do (it looped forever before)', async () => {
+    await symlink(path.join(dir, 'gone.key'), path.join(dir, 'secret.key'));
+    await expect(loadMasterKey(undefined, dir, logger)).rejects.toThrow(/symbolic link to a missing file: remove it/);
   });
 
   it('passes on an error other than a missing file', async () => {
