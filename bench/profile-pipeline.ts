@@ -9,9 +9,10 @@ import { EFFECT_TABLE_SQL, EffectRecorder, effectListeners } from './support/eff
 import { CONCURRENCY, PLAIN_TABLE_SQL, PipelinePhases } from './support/pipeline-phases';
 import { formatNumber } from './support/stats';
 
-const USAGE = `npm run bench:profile-pipeline [-- --seconds 4]
+const USAGE = `npm run bench:profile-pipeline [-- --seconds 4] [--env NAME=value ...]
 Runs the pipeline scenario's throughput burst (commit → 5 listeners done) in this process under the
-V8 profiler and prints where the time went, and the statements sent to PostgreSQL per event, by kind.`;
+V8 profiler and prints where the time went, and the statements sent to PostgreSQL per event, by kind.
+--env sets a configuration variable of the Herald under test (e.g. LISTENER_CONCURRENCY=64).`;
 
 const on = (stack: readonly string[], ...parts: string[]) => stack.some((frame) => parts.some((part) => frame.includes(part)));
 /** What the bench process spends its time on, first match wins (a sample's stack, leaf first). */
@@ -27,18 +28,34 @@ const PIPELINE_WORK: Category[] = [
   { name: 'bench itself', matches: (s) => on(s, 'bench/') },
 ];
 
-/** Counts the statements every pg client of this process sends, by their first words. */
-function countStatements(): { counts: Map<string, number>; reset(): void } {
+/** Counts the statements every pg client of this process sends, by their first words, and times them (send → answer). */
+function countStatements(): { counts: Map<string, number>; millis: Map<string, number>; reset(): void } {
   const counts = new Map<string, number>();
+  const millis = new Map<string, number>();
   const original = Client.prototype.query;
   Client.prototype.query = function (this: Client, ...args: unknown[]) {
     const first = args[0];
     const text = typeof first === 'string' ? first : ((first as { text?: string })?.text ?? '');
     const kind = statementKind(text);
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
+    const started = performance.now();
+    const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (result instanceof Promise) {
+      result.then(
+        () => millis.set(kind, (millis.get(kind) ?? 0) + performance.now() - started),
+        () => undefined,
+      );
+    }
+    return result;
   } as typeof Client.prototype.query;
-  return { counts, reset: () => counts.clear() };
+  return {
+    counts,
+    millis,
+    reset: () => {
+      counts.clear();
+      millis.clear();
+    },
+  };
 }
 
 function statementKind(text: string): string {
@@ -56,16 +73,20 @@ function statementKind(text: string): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let seconds = 4;
+  const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--seconds' && Number(argv[i + 1]) > 0) seconds = Number(argv[i + 1]);
-    else {
+    else if (argv[i] === '--env' && /^[A-Z_]+=/.test(argv[i + 1] ?? '')) {
+      const [name, ...value] = argv[i + 1].split('=');
+      env[name] = value.join('=');
+    } else {
       process.stderr.write(`${USAGE}\n`);
       process.exit(64);
     }
   }
   const statements = countStatements();
   const recorder = new EffectRecorder(5);
-  const bench = await startBenchHerald({ extraListeners: effectListeners(5, recorder) });
+  const bench = await startBenchHerald({ extraListeners: effectListeners(5, recorder) }, env);
   const pool = new Pool({ connectionString: bench.db.url, max: CONCURRENCY });
   try {
     await bench.db.query(EFFECT_TABLE_SQL);
@@ -93,7 +114,9 @@ async function main(): Promise<void> {
     );
     const total = [...statements.counts.values()].reduce((a, b) => a + b, 0);
     for (const [kind, n] of [...statements.counts].sort((a, b) => b[1] - a[1])) {
-      process.stdout.write(`- ${(n / events).toFixed(2)} ${kind}\n`);
+      const took = statements.millis.get(kind);
+      const mean = took === undefined ? '' : ` (${(took / n).toFixed(2)} ms from send to answer, mean)`;
+      process.stdout.write(`- ${(n / events).toFixed(2)} ${kind}${mean}\n`);
     }
     process.stdout.write(`- ${(total / events).toFixed(2)} in all\n\n`);
     process.stdout.write(`${renderSummary(summariseProfile(profile as unknown as CpuProfile, { categories: PIPELINE_WORK }))}\n`);
