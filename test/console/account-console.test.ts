@@ -171,6 +171,59 @@ describe('console: accounts, emailed links and invitations', () => {
     await owner.page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
 
+  it('changes the password (this browser stays signed in, another is signed out) and the email (by the link sent to the new address)', async () => {
+    const email = uniqueEmail('changer');
+    const newEmail = uniqueEmail('changed');
+    const me = await newPerson(browser);
+    const other = await newPerson(browser);
+    const { page } = me;
+    await page.goto(`${t.url}/console/sign-in`);
+    await signUpIn(page, 'Chris Changer', email);
+    await page.getByRole('heading', { name: 'Your tenants' }).waitFor();
+    await other.page.goto(`${t.url}/console/sign-in`);
+    await signIn(other.page, email, PASSWORD);
+    await other.page.getByRole('heading', { name: 'Your tenants' }).waitFor();
+
+    await page.getByRole('link', { name: 'Account' }).click();
+    const passwordForm = page.locator('section[aria-labelledby="password-heading"]');
+    await fill(page, 'Current password', 'not my password');
+    await fill(page, 'New password', NEW_PASSWORD);
+    await fill(page, 'New password again', NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await passwordForm.getByRole('alert').getByText('This is not your current password.').waitFor();
+    await fill(page, 'Current password', PASSWORD);
+    await fill(page, 'New password again', 'a different one');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await passwordForm.getByRole('alert').getByText('The two passwords differ; type the same one twice.').waitFor();
+    await fill(page, 'New password again', NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await passwordForm.getByText('Your password is changed. Your other sessions have ended.').waitFor();
+
+    // This browser's cookie was renewed with the change: a reload resumes the session.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
+    await other.page.reload();
+    await other.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await other.context.close();
+
+    const emailForm = page.locator('section[aria-labelledby="email-heading"]');
+    await fill(page, 'New email address', newEmail);
+    await fill(page, 'Your current password', PASSWORD); // the old one
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await emailForm.getByRole('alert').getByText('This is not your current password.').waitFor();
+    await fill(page, 'Your current password', NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await emailForm.getByText(`A link is on its way to ${newEmail}.`, { exact: false }).waitFor();
+    await screenshot(page, 'account-change');
+
+    await openEmailedLink(page, newEmail, '/console/verify-email');
+    await page.getByRole('button', { name: 'Verify my email' }).click();
+    await page.getByText(`Thank you: ${newEmail.toLowerCase()} is verified.`).waitFor();
+    await page.goto(`${t.url}/console/account`);
+    await page.locator('dd', { hasText: newEmail.toLowerCase() }).getByText('Verified').waitFor();
+    await me.context.close();
+  });
+
   it('deletes an account after confirming the password', async () => {
     const { page } = invitee;
     await page.goto(`${t.url}/console/account`);

@@ -8,6 +8,7 @@ import { signUp } from '../support/tenants';
 const DIST = join(__dirname, '../../dist/console');
 const HEADER = { 'content-type': 'application/json', 'x-herald-console': '1' };
 const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'another horse battery';
 
 /** A GET that leaves the body as sent (fetch would decompress it). */
 function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders; body: Buffer }> {
@@ -171,6 +172,43 @@ describe('console: files and the cookie endpoint', () => {
       expect(notJson.status).toBe(400);
       const text = await notJson.text();
       expect(text).not.toMatch(/at \w+ \(/); // no stack trace
+    });
+
+    it('changes the password of the bearer: this session gets a new cookie, the others end', async () => {
+      const email = uniqueEmail('change-password');
+      await signUp(t, email);
+      const here = await auth('login', { email, password: PASSWORD });
+      const { accessToken } = ((await here.json()) as { data: { accessToken: string } }).data;
+      const elsewhere = tokenIn(cookieOf(await auth('login', { email, password: PASSWORD })));
+      const change = (body: unknown, headers: Record<string, string>) => auth('change-password', body, headers);
+      const bearer = { ...HEADER, authorization: `Bearer ${accessToken}` };
+
+      // Not signed in, a forged token, no CSRF header: refused, no cookie, nothing changed.
+      const anonymous = await change({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, HEADER);
+      expect(anonymous.status).toBe(401);
+      expect(cookieOf(anonymous)).toBe('');
+      expect((await change({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { ...HEADER, authorization: 'Bearer forged' })).status).toBe(401);
+      const { 'x-herald-console': _, ...withoutCsrf } = bearer;
+      expect((await change({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, withoutCsrf)).status).toBe(403);
+      // The wrong current password, a weak new one: said in words, with the field.
+      const wrong = await change({ currentPassword: 'not my password', newPassword: NEW_PASSWORD }, bearer);
+      expect(wrong.status).toBe(400);
+      expect(await wrong.json()).toMatchObject({ errors: [{ message: 'This is not your current password.', extensions: { code: 'BAD_USER_INPUT', field: 'currentPassword' } }] });
+      expect(cookieOf(wrong)).toBe('');
+      const weak = await change({ currentPassword: PASSWORD, newPassword: 'short' }, bearer);
+      expect(await weak.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'newPassword' } }] });
+
+      const changed = await change({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, bearer);
+      expect(changed.status).toBe(200);
+      const cookie = tokenIn(cookieOf(changed));
+      expect(cookie).not.toBe('');
+      expect(((await changed.json()) as { data: { accessToken: string } }).data.accessToken).toEqual(expect.any(String));
+      // This tab's new cookie resumes the session; the other session's does not; the new password signs in.
+      const resumed = await auth('refresh', {}, { ...HEADER, cookie: `__Host-herald-refresh=${cookie}` });
+      expect(((await resumed.json()) as { data: { accessToken: string } | null }).data?.accessToken).toEqual(expect.any(String));
+      expect(await (await auth('refresh', {}, { ...HEADER, cookie: `__Host-herald-refresh=${elsewhere}` })).json()).toEqual({ data: null });
+      expect((await auth('login', { email, password: PASSWORD })).status).toBe(401);
+      expect((await auth('login', { email, password: NEW_PASSWORD })).status).toBe(200);
     });
 
     it('resumes nothing without a cookie, or with a forged one', async () => {

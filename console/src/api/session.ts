@@ -49,6 +49,14 @@ export class Session {
     this.adopt(await authCall<TokenAnswer>('register', { name, email, password }));
   }
 
+  /**
+   * Changes the password (the current one confirms it). The server ends the other sessions and
+   * gives this one a new pair, whose refresh token it puts in the cookie.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    this.adopt(await authCall<TokenAnswer>('change-password', { currentPassword, newPassword }, this.accessToken));
+  }
+
   /** Ends the session on the server (the cookie's refresh token), then forgets it here. */
   async signOut(): Promise<void> {
     try {
@@ -128,13 +136,18 @@ async function post<R>(query: string, variables: unknown, token: string | null):
   return body.data;
 }
 
-/** POST /console/auth/<action> with the custom header that endpoint requires (its CSRF check). */
-async function authCall<R>(action: string, body: Record<string, string>): Promise<R> {
+/**
+ * POST /console/auth/<action> with the custom header that endpoint requires (its CSRF check), and
+ * the access token for an action of the signed-in user.
+ */
+async function authCall<R>(action: string, body: Record<string, string>, accessToken: string | null = null): Promise<R> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-herald-console': '1' };
+  if (accessToken) headers.authorization = `Bearer ${accessToken}`;
   let response: Response;
   try {
     response = await fetch(`/console/auth/${action}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-herald-console': '1' },
+      headers,
       body: JSON.stringify(body),
       credentials: 'same-origin',
     });

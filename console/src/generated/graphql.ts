@@ -116,6 +116,14 @@ export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type SessionsQuery = { sessions: Array<{ id: string, current: boolean, createdAt: string, lastUsedAt: string, ip: string | null, userAgent: string | null }> };
 
+export type ChangeEmailMutationVariables = Exact<{
+  newEmail: string;
+  currentPassword: string;
+}>;
+
+
+export type ChangeEmailMutation = { changeEmail: boolean };
+
 export type RevokeSessionMutationVariables = Exact<{
   id: string | number;
 }>;
@@ -450,6 +458,11 @@ export const SessionsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SessionsQuery, SessionsQueryVariables>;
+export const ChangeEmailDocument = new TypedDocumentString(`
+    mutation ChangeEmail($newEmail: String!, $currentPassword: String!) {
+  changeEmail(newEmail: $newEmail, currentPassword: $currentPassword)
+}
+    `) as unknown as TypedDocumentString<ChangeEmailMutation, ChangeEmailMutationVariables>;
 export const RevokeSessionDocument = new TypedDocumentString(`
     mutation RevokeSession($id: ID!) {
   revokeSession(id: $id)

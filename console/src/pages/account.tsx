@@ -1,6 +1,12 @@
 import { useState } from 'preact/hooks';
 import { useApp, useMutation, useQuery } from '../api/hooks';
-import { DeleteAccountDocument, ResendVerificationDocument, RevokeSessionDocument, SessionsDocument } from '../generated/graphql';
+import {
+  ChangeEmailDocument,
+  DeleteAccountDocument,
+  ResendVerificationDocument,
+  RevokeSessionDocument,
+  SessionsDocument,
+} from '../generated/graphql';
 import { navigate } from '../router';
 import { Field } from '../ui/form';
 import { ErrorNote, Loading, MoreButton, Notice, Page, Time } from '../ui/page';
@@ -35,6 +41,8 @@ export function AccountPage() {
       )}
       {resent && <Notice>A new verification link is on its way to {me.email}.</Notice>}
       <ErrorNote error={resending.error} />
+      <ChangePassword />
+      <ChangeEmail />
       <Sessions />
       <DeleteAccount />
     </Page>
@@ -95,6 +103,85 @@ function Sessions() {
         </table>
       )}
       <MoreButton hasMore={sessions.length > shown} loading={false} onClick={() => setShown(shown + PAGE)} />
+    </section>
+  );
+}
+
+function ChangePassword() {
+  const { session } = useApp();
+  const [current, setCurrent] = useState('');
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [state, setState] = useState<{ pending: boolean; error: unknown; done: boolean; mismatch: boolean }>({
+    pending: false,
+    error: undefined,
+    done: false,
+    mismatch: false,
+  });
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (password !== repeat) return setState({ pending: false, error: undefined, done: false, mismatch: true });
+    setState({ pending: true, error: undefined, done: false, mismatch: false });
+    try {
+      // Through /console/auth, so the new refresh token lands in the cookie (this tab stays signed in).
+      await session.changePassword(current, password);
+      setCurrent('');
+      setPassword('');
+      setRepeat('');
+      setState({ pending: false, error: undefined, done: true, mismatch: false });
+    } catch (error) {
+      setState({ pending: false, error, done: false, mismatch: false });
+    }
+  };
+  return (
+    <section aria-labelledby="password-heading">
+      <h2 id="password-heading">Change your password</h2>
+      <p class="muted">Your other sessions end; this one goes on.</p>
+      <form class="card narrow" onSubmit={submit}>
+        <Field label="Current password" type="password" autoComplete="current-password" required value={current} onInput={setCurrent} />
+        <Field label="New password" type="password" autoComplete="new-password" required minLength={8} maxLength={128} value={password} onInput={setPassword} hint="8 to 128 characters, not a common password." />
+        <Field label="New password again" type="password" autoComplete="new-password" required value={repeat} onInput={setRepeat} />
+        {state.mismatch && (
+          <p class="error" role="alert">
+            The two passwords differ; type the same one twice.
+          </p>
+        )}
+        <ErrorNote error={state.error} />
+        {state.done && <Notice>Your password is changed. Your other sessions have ended.</Notice>}
+        <button type="submit" disabled={state.pending}>
+          Change password
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function ChangeEmail() {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [sentTo, setSentTo] = useState<string | null>(null);
+  const [change, { pending, error }] = useMutation(ChangeEmailDocument);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setSentTo(null);
+    if (await change({ newEmail: email, currentPassword: password })) {
+      setSentTo(email);
+      setPassword('');
+    }
+  };
+  return (
+    <section aria-labelledby="email-heading">
+      <h2 id="email-heading">Change your email</h2>
+      <p class="muted">We send a link to the new address; your email changes when you open it. Your current address gets a notice.</p>
+      <form class="card narrow" onSubmit={submit}>
+        <Field label="New email address" type="email" autoComplete="email" required maxLength={254} value={email} onInput={setEmail} />
+        <Field label="Your current password" type="password" autoComplete="current-password" required value={password} onInput={setPassword} />
+        <ErrorNote error={error} />
+        {sentTo && <Notice>A link is on its way to {sentTo}. Your email changes when you open it.</Notice>}
+        <button type="submit" disabled={pending}>
+          Send the link
+        </button>
+      </form>
     </section>
   );
 }

@@ -1,7 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../../config';
-import { BadUserInputError, DomainError } from '../../errors/domain-errors';
+import { bearerToken } from '../../auth/access-tokens';
+import { BadUserInputError, DomainError, UnauthenticatedError } from '../../errors/domain-errors';
 import { unavailableOf } from '../../graphql/format-error';
 import type { Logger } from '../../logger';
 import type { Services } from '../../services';
@@ -38,7 +39,7 @@ const STATUS_OF_CODE: Record<string, number> = {
 };
 
 /**
- * POST /console/auth/{register,login,refresh,logout}: the console's sign-in, with the refresh
+ * POST /console/auth/{register,login,refresh,logout,change-password}: the console's sign-in, with the refresh
  * token in an HttpOnly cookie instead of page memory (DESIGN.md §6b "Browsers"). Each answers like
  * GraphQL (`{ data }` or `{ errors: [{ message, extensions: { code } }] }`) and hands the page only
  * the short-lived access token. The bearer API is unchanged; this only keeps the long-lived token
@@ -98,6 +99,18 @@ export function consoleAuth(options: { config: Config; services: Services; logge
     const token = refreshCookieOf(req);
     if (token) await services.auth.logout(ctx, token);
     return null;
+  }));
+  // changePassword ends the other sessions and gives this one a new pair: its refresh token must
+  // reach the cookie (the GraphQL mutation would hand it to the page, and leave the cookie's
+  // token rotated away). The caller is the bearer of a live access token, as on /graphql.
+  router.post('/change-password', answer(async (ctx, req) => {
+    const token = bearerToken(req.get('authorization'));
+    const viewer = token ? await services.auth.viewerFromAccessToken(token) : null;
+    if (!viewer) throw new UnauthenticatedError('Your session has ended: sign in again.');
+    return services.passwords.change(
+      { ...ctx, viewer },
+      { currentPassword: text(req, 'currentPassword'), newPassword: text(req, 'newPassword') },
+    );
   }));
   return router;
 }
