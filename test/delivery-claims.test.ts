@@ -123,6 +123,24 @@ it('leaves held rows and the rows of an open breaker alone', async () => {
   expect(byQueue(await claimsOf('i1').claim(32, noLimits))).toEqual({ [B]: 3 });
 });
 
+it('hides at most twice its limit from a claim that runs beside it on another instance', async () => {
+  const tenants = Array.from({ length: 40 }, (_, i) => `4${String(i).padStart(7, '0')}-0000-4000-8000-000000000000`);
+  for (const tenant of tenants) await due(tenant, 1);
+  // Instance 1's claim, its transaction still open: the rows it read stay locked until it ends.
+  const runner = dataSource.createQueryRunner();
+  await runner.startTransaction();
+  try {
+    const inTransaction = { query: (sql: string, params: unknown[]) => runner.query(sql, params) } as unknown as DataSource;
+    const first = await new DeliveryClaims(inTransaction, { instanceId: 'i1', listeners: LISTENERS, leaseMs: 60_000, tenantConcurrency: 8 }).claim(2, noLimits);
+    expect(first).toHaveLength(2);
+    // Instance 2 finds every row but the 2 × 2 that claim read (it had locked a row in each of the 40 queues it visited).
+    expect(await claimsOf('i2').claim(64, noLimits)).toHaveLength(36);
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+});
+
 it('takes over a row whose lease ended, and never one whose lease runs', async () => {
   await due(A, 2);
   const [mine] = await claimsOf('dead-instance').claim(1, noLimits);

@@ -113,16 +113,20 @@ export class DeliveryClaims {
          WHERE r.first_due <= now()
        ),
        -- A capped dependency's rows beyond its cap (those under way counted) wait for the next claim.
+       -- Candidates are read in ring order and only as far as twice the limit: each one read is
+       -- locked until this statement ends (hidden from other instances' claims), so reading every
+       -- visited queue's rows to keep a few would lock many rows for nothing.
        due AS (
          SELECT id, q, n FROM (
-           SELECT c.id, c.q, c.n,
+           SELECT c.id, c.q, c.n, c.due_at,
                   CASE WHEN c.dependency LIKE $11
                        THEN row_number() OVER (PARTITION BY c.dependency ORDER BY c.n, c.due_at)
                             + coalesce((SELECT b.running FROM busy b WHERE b.dependency = c.dependency), 0)
                        ELSE 0 END AS slot
-           FROM candidates c
+           FROM (SELECT * FROM candidates LIMIT 2 * $2::int) c
          ) ranked
          WHERE slot <= $12
+         ORDER BY n, due_at
          LIMIT $2::int
        ),
        claimed AS (
