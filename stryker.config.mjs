@@ -37,6 +37,8 @@ const SCOPES = {
       'src/services/tenant-access.test.ts',
       'src/services/login-throttle.test.ts',
       'src/services/auth-rate-limits.test.ts',
+      // TenantAccess.require and tenantsOfUserSql on PostgreSQL (a few seconds, no server).
+      'test/tenant-access.test.ts',
     ],
   },
   live: {
