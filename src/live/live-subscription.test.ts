@@ -378,19 +378,6 @@ describe('LiveSubscription with FanOut', () => {
     expect(ahead.written).toEqual([rendered(3)]);
   });
 
-  it('of events handed over together, delivers only those after the position it joined at', async () => {
-    const fake = fakeHub();
-    fake.setPosition('10');
-    const sink = recordingSink();
-    await subscription().start(new FanOut(fake.hub), fake.hub, rendering(), sink);
-    void fake.emit(event(9)); // one read's page that straddles the position
-    void fake.emit(event(10));
-    void fake.emit(event(11));
-    await fake.emit(event(12));
-    expect(sink.written).toEqual([rendered(11), rendered(12)]);
-    expect(sink.batches).toEqual([2]);
-  });
-
   it('tells the tracker it ended once, however often it is stopped or revoked', async () => {
     const { hub } = fakeHub();
     const tracker = recordingTracker();
