@@ -39,6 +39,8 @@ const SCOPES = {
       'src/services/auth-rate-limits.test.ts',
       // TenantAccess.require and tenantsOfUserSql on PostgreSQL (a few seconds, no server).
       'test/tenant-access.test.ts',
+      // AuthRateLimits' keys and shared counts on Redis (under a second, no server).
+      'test/rate-limit-keys.test.ts',
     ],
   },
   live: {
