@@ -37,6 +37,10 @@ const SCOPES = {
       'src/services/tenant-access.test.ts',
       'src/services/login-throttle.test.ts',
       'src/services/auth-rate-limits.test.ts',
+      // TenantAccess.require and tenantsOfUserSql on PostgreSQL (a few seconds, no server).
+      'test/tenant-access.test.ts',
+      // AuthRateLimits' keys and shared counts on Redis (under a second, no server).
+      'test/rate-limit-keys.test.ts',
     ],
   },
   live: {

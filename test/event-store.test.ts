@@ -6,6 +6,7 @@ import { EventPublisher } from '../src/events/event-publisher';
 import { EventStore } from '../src/events/event-store';
 import { SeqHorizon } from '../src/events/seq-horizon';
 import { createEventBus } from '../src/events/pubsub';
+import { readStream } from '../src/events/streams';
 import { Transactions } from '../src/events/transactions';
 import { createLogger } from '../src/logger';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -95,6 +96,36 @@ it('records nothing, neither events nor delivery rows, when the unit of work rol
     [tenantId],
   );
   expect(Number(count)).toBe(0);
+});
+
+it('hands the committed events to onCommit once, and does not call it for a unit of work that recorded none', async () => {
+  const tenantId = randomTenant();
+  const handed: string[][] = [];
+  const transactions = new Transactions(dataSource, store, (events) => handed.push(events.map((e) => e.name)));
+  await transactions.run({ actorId: null, tenantId, context }, async () => 'nothing recorded');
+  expect(handed).toEqual([]);
+  await transactions.run({ actorId: null, tenantId, context }, async (tx) => {
+    tx.record('tenant.created', { tenantId, slug: 's', name: 'n', ownerId: tenantId });
+    tx.record('tenant.deleted', { tenantId, slug: 's' });
+  });
+  expect(handed).toEqual([['tenant.created', 'tenant.deleted']]);
+});
+
+it("reads a stream's events after a seq and up to another, in seq order, at most `limit`", async () => {
+  const tenantId = randomTenant();
+  const appended = await dataSource.transaction((manager) =>
+    store.append(manager, [1, 2, 3, 4].map(() => event('tenant.updated', tenantId))),
+  );
+  // Another tenant's event in between is on another stream.
+  await dataSource.transaction((manager) => store.append(manager, [event('tenant.updated', randomTenant())]));
+  const seqs = appended.map((e) => e.seq);
+  const read = async (after: string, upTo: string, limit: number) =>
+    (await readStream(dataSource, `tenant:${tenantId}`, after, upTo, limit)).map((e) => e.seq);
+  expect(await read('0', seqs[3], 10)).toEqual(seqs);
+  expect(await read(seqs[0], seqs[2], 10)).toEqual([seqs[1], seqs[2]]);
+  expect(await read('0', seqs[3], 2)).toEqual([seqs[0], seqs[1]]);
+  const [first] = await readStream(dataSource, `tenant:${tenantId}`, '0', seqs[0], 1);
+  expect(first).toMatchObject({ id: appended[0].id, name: 'tenant.updated', tenantId, payload: { tenantId } });
 });
 
 it('reads up to the safe horizon only: a reader never later finds an event below a seq it has seen', async () => {

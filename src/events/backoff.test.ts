@@ -25,4 +25,9 @@ describe('retryDelayMs', () => {
   it('is capped', () => {
     expect(retryDelayMs(40, 1000, 60_000, () => 1)).toBe(60_000);
   });
+
+  it('is capped at five minutes by default', () => {
+    expect(retryDelayMs(40, 1000, undefined, () => 1)).toBe(300_000);
+    expect(retryDelayMs(40, 1000, undefined, () => 0)).toBe(300_000);
+  });
 });

@@ -46,4 +46,24 @@ describe('TenantRate', () => {
     now += 200;
     expect(rate.nextTokenInMs()).toBeCloseTo(300);
   });
+
+  it('does not count a tenant with a whole token left as run out', () => {
+    const rate = new TenantRate(2, 2, clock);
+    rate.take(A, 1);
+    expect(rate.nextTokenInMs()).toBeNull();
+  });
+
+  it('answers for the tenant that has a token again first', () => {
+    const rate = new TenantRate(2, 2, clock);
+    rate.take(A, 2);
+    now += 200;
+    rate.take(B, 2);
+    expect(rate.nextTokenInMs()).toBeCloseTo(300);
+  });
+
+  it('takes a burst of one second of the rate by default, and at least one run', () => {
+    expect(new TenantRate(10, undefined, clock).limits().burst).toBe(10);
+    expect(new TenantRate(2.5, undefined, clock).limits().burst).toBe(3);
+    expect(new TenantRate(0.1, undefined, clock).limits().burst).toBe(1);
+  });
 });

@@ -11,11 +11,13 @@ function fakeHub(stored: EventEnvelope[] = []) {
   const listeners = new Set<StreamListener>();
   let position = '0';
   const reads: string[] = [];
+  let joins = 0;
   /** While set, reads wait for it: a replay stays in flight. */
   let gate: Promise<void> | null = null;
   let openGate = () => {};
   const hub = {
     async join(_key: string, listener: StreamListener) {
+      joins++;
       listeners.add(listener);
       return { position, leave: () => listeners.delete(listener) };
     },
@@ -29,6 +31,7 @@ function fakeHub(stored: EventEnvelope[] = []) {
     hub: hub as unknown as StreamHub,
     listeners,
     reads,
+    joins: () => joins,
     setPosition: (seq: string) => (position = seq),
     holdReads: () => {
       gate = new Promise((resolve) => (openGate = resolve));
@@ -118,6 +121,15 @@ const rendering = (renderFn = render, operationKey = 'op'): LiveRendering => ({
   render: renderFn,
   forbidden: (message) => [{ message, path: ['tenantEvents'], extensions: { code: 'FORBIDDEN' } }],
 });
+/** Polls `condition` every 10 ms until it holds; fails after 2 s. */
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** Lets the replay's reads and pages run. */
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -339,5 +351,119 @@ describe('LiveSubscription with FanOut', () => {
     expect(sink.ended).toEqual([[{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]]);
     expect(tracker.failures).toEqual([new Error('database down')]);
     expect(JSON.stringify(sink.ended)).not.toContain('database down');
+  });
+
+  it('opens no group for a subscription stopped before it starts', async () => {
+    const fake = fakeHub();
+    const fanOut = new FanOut(fake.hub);
+    const stopped = subscription();
+    stopped.stop();
+    await stopped.start(fanOut, fake.hub, rendering(), recordingSink());
+    expect(fake.joins()).toBe(0);
+    expect(fanOut.groupCount).toBe(0);
+  });
+
+  it('reads nothing from the store when it resumes at or after the position it joins at', async () => {
+    const fake = fakeHub([event(1), event(2)]);
+    fake.setPosition('2');
+    const fanOut = new FanOut(fake.hub);
+    const atPosition = recordingSink();
+    const ahead = recordingSink();
+    await subscription({ after: '2' }).start(fanOut, fake.hub, rendering(), atPosition);
+    await subscription({ after: '3' }).start(fanOut, fake.hub, rendering(), ahead);
+    await settle();
+    expect(fake.reads).toEqual([]);
+    await fake.emit(event(3));
+    expect(atPosition.written).toEqual([rendered(3)]);
+    expect(ahead.written).toEqual([rendered(3)]);
+  });
+
+  it('tells the tracker it ended once, however often it is stopped or revoked', async () => {
+    const { hub } = fakeHub();
+    const tracker = recordingTracker();
+    const live = subscription({}, tracker);
+    await live.start(new FanOut(hub), hub, rendering(), recordingSink());
+    live.stop();
+    live.stop();
+    live.revoke('late');
+    expect(tracker.endedCount).toBe(1);
+  });
+
+  it('replays only the stored events it accepts', async () => {
+    const fake = fakeHub([event(1, 'tenant.created'), event(2, 'tenant.updated'), event(3, 'tenant.created')]);
+    fake.setPosition('3');
+    const sink = recordingSink();
+    await subscription({ after: '0', scope: 'created', accept: (e) => e.name === 'tenant.created' }).start(
+      new FanOut(fake.hub),
+      fake.hub,
+      rendering(),
+      sink,
+    );
+    await settle();
+    expect(sink.written).toEqual([rendered(1), rendered(3)]);
+  });
+
+  it('waits for the consumer while its socket holds exactly a queue, and goes on while it holds less', async () => {
+    const stored = Array.from({ length: 450 }, (_, i) => event(i + 1));
+    const payloadSize = rendered(200).length + 40; // the size of the page's last frame, as the bound counts it
+    const full = fakeHub(stored);
+    full.setPosition('450');
+    const atBound = recordingSink();
+    atBound.buffered = 5 * payloadSize;
+    const waiting = subscription({ after: '0', queueLimit: 5 });
+    await waiting.start(new FanOut(full.hub), full.hub, rendering(), atBound);
+    await settle();
+    expect(atBound.written).toHaveLength(200);
+    waiting.stop();
+
+    const below = fakeHub(stored);
+    below.setPosition('450');
+    const belowBound = recordingSink();
+    belowBound.buffered = 5 * payloadSize - 1;
+    await subscription({ after: '0', queueLimit: 5 }).start(new FanOut(below.hub), below.hub, rendering(), belowBound);
+    await waitUntil(() => belowBound.written.length === 450, 'the whole replay to a consumer below the bound');
+    expect(below.reads).toEqual(['0', '200', '400']);
+  });
+
+  describe('stopped while its replay is under way', () => {
+    afterEach(() => jest.useRealTimers());
+
+    it('reads no further page once it is stopped while it waits for the consumer', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+      const fake = fakeHub(Array.from({ length: 450 }, (_, i) => event(i + 1)));
+      fake.setPosition('450');
+      const sink = recordingSink();
+      sink.buffered = 10 * 1024 * 1024;
+      const replaying = subscription({ after: '0' });
+      await replaying.start(new FanOut(fake.hub), fake.hub, rendering(), sink);
+      await settle();
+      expect(sink.written).toHaveLength(200);
+      replaying.stop();
+      sink.buffered = 0;
+      jest.advanceTimersByTime(100); // the replay looks at the sink again, and finds it stopped
+      await settle();
+      expect(fake.reads).toEqual(['0']);
+      expect(sink.written).toHaveLength(200);
+    });
+
+    it('neither reports nor ends with an error when its read then fails', async () => {
+      const fake = fakeHub();
+      fake.setPosition('5');
+      let failRead: (error: Error) => void = () => undefined;
+      (fake.hub as unknown as { read: () => Promise<never> }).read = () => new Promise((_, reject) => (failRead = reject));
+      const sink = recordingSink();
+      const tracker = recordingTracker();
+      const replaying = subscription({ after: '1' }, tracker);
+      await replaying.start(new FanOut(fake.hub), fake.hub, rendering(), sink);
+      replaying.stop();
+      failRead(new Error('database down'));
+      await settle();
+      expect(tracker.failures).toEqual([]);
+      expect(sink.ended).toEqual([]);
+    });
+  });
+
+  it('cannot be iterated: it is started with a sink', () => {
+    expect(() => subscription()[Symbol.asyncIterator]()).toThrow(/started with a sink/);
   });
 });

@@ -1,5 +1,5 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import type { Logger } from '../logger';
 import { createResolvers } from '../resolvers';
 import { loadTypeDefs } from '../schema/load';
@@ -58,6 +58,31 @@ describe('liveRendering', () => {
     });
     expect(text).not.toMatch(/SELECT|null for non-nullable|DateTime/);
     expect(error).toHaveBeenCalledTimes(1);
+    // Logged whole, marked as the group's shared execution (not one subscriber's).
+    expect(error).toHaveBeenCalledWith({ err: expect.any(GraphQLError), shared: true }, 'subscription error');
+  });
+
+  it('renders an internal error, logged with its cause, when a field resolves asynchronously (the bytes must not wait)', () => {
+    const asyncSchema = makeExecutableSchema({
+      typeDefs: 'type Query { x: Int } type Subscription { slow: String }',
+      resolvers: { Subscription: { slow: { subscribe: () => undefined as never, resolve: async () => 'late' } } },
+    });
+    const error = jest.fn();
+    const { render } = liveRendering({ schema: asyncSchema, document: parse('subscription { slow }') }, {} as never, 'op', { error } as never);
+    expect(JSON.parse(render(event as never).toString())).toEqual({
+      data: null,
+      errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    expect(error).toHaveBeenCalledTimes(1);
+    const [[{ err }]] = error.mock.calls as [[{ err: GraphQLError }]];
+    expect(err.message).toBe('Rendering a live event failed');
+    expect(err.originalError?.message).toBe('A live subscription field resolved asynchronously.');
+  });
+
+  it('ends a revoked subscription at `subscription` when its root selection is not a field', () => {
+    const spread = parse(`subscription($t: ID!) { ...F } fragment F on Subscription { tenantEvents(tenantId: $t) { id } }`);
+    const { forbidden } = liveRendering({ schema, document: spread, variableValues: { t: 't' } }, {} as never, 'op', {} as Logger);
+    expect(forbidden('removed')).toEqual([{ message: 'removed', path: ['subscription'], extensions: { code: 'FORBIDDEN' } }]);
   });
 });
 
@@ -79,6 +104,17 @@ describe('OperationKeys', () => {
     );
     expect(keys.keyOf({ document: alsoInField, variableValues: { t: 't', a: '1' } })).not.toBe(
       keys.keyOf({ document: alsoInField, variableValues: { t: 't', a: '2' } }),
+    );
+  });
+
+  it('tells documents apart, and the operations of one document', () => {
+    const other = parse(`subscription($tenantId: ID!) { tenantEvents(tenantId: $tenantId) { id } }`);
+    expect(keys.keyOf({ document: other, variableValues: { tenantId: 't' } })).not.toBe(keys.keyOf({ document, variableValues: { tenantId: 't' } }));
+    expect(keys.keyOf({ document: other, variableValues: { tenantId: 't' } })).toBe(keys.keyOf({ document: other, variableValues: { tenantId: 't' } }));
+    const two = parse(`subscription A($t: ID!) { tenantEvents(tenantId: $t) { id } }
+      subscription B($t: ID!) { tenantEvents(tenantId: $t) { seq } }`);
+    expect(keys.keyOf({ document: two, operationName: 'A', variableValues: { t: 't' } })).not.toBe(
+      keys.keyOf({ document: two, operationName: 'B', variableValues: { t: 't' } }),
     );
   });
 });

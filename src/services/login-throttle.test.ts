@@ -53,6 +53,15 @@ describe('decide', () => {
     expect(decision).toEqual({ allowed: false, retryAfterSeconds: 16, by: 'pair' });
   });
 
+  it('names the narrowest counter when two waits are equal (the pair before the IP)', () => {
+    expect(decide({ pair: counter(5, 0), ip: counter(20, 0) }, NOW, RULES)).toEqual({ allowed: false, retryAfterSeconds: 1, by: 'pair' });
+  });
+
+  it("does not hold back a counter below its threshold whose last failure is ahead of this instance's clock", () => {
+    // Another instance counted the failure with a clock a few seconds ahead.
+    expect(decide({ pair: counter(4, -5), ip: counter(19, -5) }, NOW, RULES)).toEqual({ allowed: true });
+  });
+
   it('forgets a counter whose last failure is older than the window', () => {
     expect(decide({ pair: counter(12, 3601), ip: counter(40, 3601) }, NOW, RULES)).toEqual({ allowed: true });
   });
@@ -63,6 +72,10 @@ describe('countFailure', () => {
     expect(countFailure(undefined, NOW, RULES)).toEqual({ failures: 1, lastFailureAt: NOW, lockedUntil: null });
     expect(countFailure(counter(3, 10), NOW, RULES)).toEqual({ failures: 4, lastFailureAt: NOW, lockedUntil: null });
     expect(countFailure(counter(3, 3601), NOW, RULES)).toEqual({ failures: 1, lastFailureAt: NOW, lockedUntil: null });
+  });
+
+  it('still counts a failure exactly one window old (the window is inclusive)', () => {
+    expect(countFailure(counter(3, 3600), NOW, RULES).failures).toBe(4);
   });
 
   it('keeps the latest failure time when an older failure is counted late', () => {
@@ -83,6 +96,11 @@ describe('lockIfDue', () => {
     const already = counter(25, 0, new Date(NOW.getTime() + 1000));
     expect(lockIfDue(already, NOW, RULES)).toEqual({ counter: already, locked: false });
   });
+
+  it('locks again an account whose earlier lock has ended, including one ending at this very moment', () => {
+    expect(lockIfDue(counter(20, 0, secondsAgo(60)), NOW, RULES).locked).toBe(true);
+    expect(lockIfDue(counter(20, 0, NOW), NOW, RULES).locked).toBe(true);
+  });
 });
 
 describe('counterKeys', () => {
@@ -93,5 +111,9 @@ describe('counterKeys', () => {
       account: 'a@example.com',
     });
     expect(counterKeys('a@example.com', null)).toEqual({ account: 'a@example.com' });
+  });
+
+  it('keys a login with a trusted device by the device and the account, not the pair or the IP', () => {
+    expect(counterKeys('a@example.com', '10.0.0.1', 'device-1')).toEqual({ device: 'device-1', account: 'a@example.com' });
   });
 });

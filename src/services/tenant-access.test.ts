@@ -31,3 +31,19 @@ describe('decideTenantAccess', () => {
     expect(outcome(null, true, ANY_MEMBER, false)).toBe('NOT_FOUND');
   });
 });
+
+describe('the FORBIDDEN message', () => {
+  function message(role: TenantRole, allowed: readonly TenantRole[]): string {
+    try {
+      decideTenantAccess({ tenantVisible: true, role, isPlatformAdmin: false }, allowed);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('access was granted');
+  }
+
+  it("names the roles needed and the viewer's own, or says only platform admins may", () => {
+    expect(message('MEMBER', OWNER_OR_ADMIN)).toBe('This needs the role OWNER or ADMIN in this tenant; yours is MEMBER.');
+    expect(message('OWNER', PLATFORM_ADMINS_ONLY)).toBe('Only platform admins may do this.');
+  });
+});
