@@ -203,4 +203,17 @@ describe('the master key', () => {
     await mkdir(path.join(dir, 'secret.key'));
     await expect(loadMasterKey(undefined, dir, logger)).rejects.toMatchObject({ code: 'EISDIR' });
   });
+
+  it('reads a key file with spaces and blank lines around the key', async () => {
+    const key = Buffer.alloc(32, 7);
+    await writeFile(path.join(dir, 'secret.key'), `\n  ${key.toString('hex')}  \n\n`);
+    expect(await loadMasterKey(undefined, dir, logger)).toEqual(key);
+  });
+
+  it('passes on a failure to write a new key file other than "another process made it first"', async () => {
+    // /proc/self exists, has no secret.key, and takes no new file.
+    const failure = await loadMasterKey(undefined, '/proc/self', logger).catch((error: NodeJS.ErrnoException) => error);
+    expect(failure).toMatchObject({ code: expect.any(String) });
+    expect((failure as NodeJS.ErrnoException).code).not.toBe('EEXIST');
+  });
 });
