@@ -96,5 +96,22 @@ describe('HashPool', () => {
     void pool.run(null, async () => undefined);
     expect(pool.queued()).toEqual({ unknown: 2 });
   });
+
+  it('forgets the address served longest ago beyond 1,000: it then counts as never served', async () => {
+    const pool = new HashPool(1, 10);
+    const address = (n: number) => `10.1.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    for (let n = 0; n < 1000; n++) await pool.run(address(n), async () => undefined);
+    const order: string[] = [];
+    let release = () => {};
+    // The 1,001st address holds the slot: the oldest is forgotten. It waits, queued first, beside a new one.
+    const holder = pool.run('192.0.2.1', () => new Promise<void>((resolve) => (release = resolve)));
+    await settle();
+    const oldest = pool.run(address(0), async () => void order.push('forgotten'));
+    const fresh = pool.run('192.0.2.2', async () => void order.push('never served'));
+    release();
+    await Promise.all([holder, oldest, fresh]);
+    // Both count as never served: the one queued first goes first.
+    expect(order).toEqual(['forgotten', 'never served']);
+  });
 });
 
