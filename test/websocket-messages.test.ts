@@ -4,7 +4,7 @@ import { ME } from './support/graphql-client';
 import { startTestHerald, type TestHerald } from './support/herald';
 import { openRawSocket, type RawSocket } from './support/raw-ws';
 import { STARTS_AT_ONCE } from '../src/live/ws/ws-connection';
-import { createTenant, signUp, UPDATE_TENANT, type Account } from './support/tenants';
+import { createActiveTenant, signUp, UPDATE_TENANT, type Account } from './support/tenants';
 import { waitFor, within } from './support/wait';
 import { TENANT_EVENTS } from './support/ws-client';
 
@@ -20,7 +20,8 @@ const sockets: RawSocket[] = [];
 beforeAll(async () => {
   t = await startTestHerald();
   owner = await signUp(t);
-  tenantId = (await createTenant(t, owner)).id;
+  // Active: its onboarding no longer touches the row the rename test locks.
+  tenantId = (await createActiveTenant(t, owner)).id;
 });
 afterEach(() => {
   for (const raw of sockets.splice(0)) raw.close();

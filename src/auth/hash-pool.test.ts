@@ -69,4 +69,49 @@ describe('HashPool', () => {
     await expect(submit('198.51.100.1', 'a3')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     void submit('203.0.113.5', 'b0');
   });
+
+  it('remembers the last turn of 1,000 addresses; one forgotten counts as never served', async () => {
+    const pool = new HashPool(1, 10);
+    // 999 addresses served once each, oldest first: 10.0.x.y for x.y in 0.1 … 3.231.
+    const address = (n: number) => `10.0.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    for (let n = 0; n < 999; n++) await pool.run(address(n), async () => undefined);
+    const order: string[] = [];
+    let release = () => {};
+    // The 1,000th address holds the slot; the oldest one and a new one wait for it, the oldest queued first.
+    const holder = pool.run('192.0.2.1', () => new Promise<void>((resolve) => (release = resolve)));
+    await settle();
+    const oldest = pool.run(address(0), async () => void order.push('oldest'));
+    const fresh = pool.run('192.0.2.2', async () => void order.push('never served'));
+    release();
+    await Promise.all([holder, oldest, fresh]);
+    // The oldest of 1,000 is still remembered (served at turn 0), so the never-served address goes first.
+    expect(order).toEqual(['never served', 'oldest']);
+  });
+
+  it('counts work without an address as one address, "unknown"', async () => {
+    const { pool, submit } = harness(1);
+    void submit('198.51.100.1', 'holder');
+    await settle();
+    void pool.run(null, async () => undefined);
+    void pool.run(null, async () => undefined);
+    expect(pool.queued()).toEqual({ unknown: 2 });
+  });
+
+  it('forgets the address served longest ago beyond 1,000: it then counts as never served', async () => {
+    const pool = new HashPool(1, 10);
+    const address = (n: number) => `10.1.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+    for (let n = 0; n < 1000; n++) await pool.run(address(n), async () => undefined);
+    const order: string[] = [];
+    let release = () => {};
+    // The 1,001st address holds the slot: the oldest is forgotten. It waits, queued first, beside a new one.
+    const holder = pool.run('192.0.2.1', () => new Promise<void>((resolve) => (release = resolve)));
+    await settle();
+    const oldest = pool.run(address(0), async () => void order.push('forgotten'));
+    const fresh = pool.run('192.0.2.2', async () => void order.push('never served'));
+    release();
+    await Promise.all([holder, oldest, fresh]);
+    // Both count as never served: the one queued first goes first.
+    expect(order).toEqual(['forgotten', 'never served']);
+  });
 });
+

@@ -38,23 +38,31 @@ describe('access tokens', () => {
   };
 
   it.each([
-    ['another secret', () => sign({ sid: 's' }, {}, 'another-secret-that-is-long-enough-0123456789')],
-    ['another algorithm (HS512, same secret)', () => sign({ sid: 's' }, { algorithm: 'HS512' })],
-    ['alg none', () => jwt.sign({ sid: 's', sub: USER, iss: 'herald', aud: 'herald-api' }, null as never, { algorithm: 'none' })],
-    ['another issuer', () => sign({ sid: 's' }, { issuer: 'someone-else' })],
-    ['another audience', () => sign({ sid: 's' }, { audience: 'another-api' })],
-    ['an expired one', () => sign({ sid: 's', exp: now() - 10 }, {}, SECRET, ['expiresIn'])],
+    ['another secret', () => sign({ sid: SESSION }, {}, 'another-secret-that-is-long-enough-0123456789')],
+    ['another algorithm (HS512, same secret)', () => sign({ sid: SESSION }, { algorithm: 'HS512' })],
+    ['alg none', () => jwt.sign({ sid: SESSION, sub: USER, iss: 'herald', aud: 'herald-api' }, null as never, { algorithm: 'none' })],
+    ['another issuer', () => sign({ sid: SESSION }, { issuer: 'someone-else' })],
+    ['another audience', () => sign({ sid: SESSION }, { audience: 'another-api' })],
+    ['an expired one', () => sign({ sid: SESSION, exp: now() - 10 }, {}, SECRET, ['expiresIn'])],
     ['one without a session', () => sign({})],
     ['one whose session is not a string', () => sign({ sid: 42 })],
-    ['one without a subject', () => sign({ sid: 's' }, {}, SECRET, ['subject'])],
+    ['one without a subject', () => sign({ sid: SESSION }, {}, SECRET, ['subject'])],
+    ['one whose subject is not a uuid', () => sign({ sid: SESSION }, { subject: 'admin' })],
+    ['one whose session is not a uuid', () => sign({ sid: 's' })],
+    ['one whose session is a list holding a uuid', () => sign({ sid: [SESSION] })],
     ['a tampered payload', () => {
-      const [header, , signature] = sign({ sid: 's' }).split('.');
-      const payload = Buffer.from(JSON.stringify({ sid: 's', sub: 'admin', iss: 'herald', aud: 'herald-api' })).toString('base64url');
+      const [header, , signature] = sign({ sid: SESSION }).split('.');
+      const payload = Buffer.from(JSON.stringify({ sid: SESSION, sub: '0190a000-0000-7000-8000-000000000009', iss: 'herald', aud: 'herald-api' })).toString('base64url');
       return `${header}.${payload}.${signature}`;
     }],
     ['garbage', () => 'not.a.token'],
   ])('refuses %s', (_what, token) => {
     expect(tokens.verify(token())).toBeNull();
+  });
+
+  it('accepts a token signed as these are, except for the one thing each changes', () => {
+    // Each case above differs from this one only where it says: it is refused for that reason.
+    expect(tokens.verify(sign({ sid: SESSION }))).toEqual({ userId: USER, sessionId: SESSION, expiresAt: expect.any(Number) });
   });
 
   it('reports an expiry of 0 when a valid token has none', () => {
@@ -200,5 +208,18 @@ describe('the master key', () => {
   it('passes on an error other than a missing file', async () => {
     await mkdir(path.join(dir, 'secret.key'));
     await expect(loadMasterKey(undefined, dir, logger)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+
+  it('reads a key file with spaces and blank lines around the key', async () => {
+    const key = Buffer.alloc(32, 7);
+    await writeFile(path.join(dir, 'secret.key'), `\n  ${key.toString('hex')}  \n\n`);
+    expect(await loadMasterKey(undefined, dir, logger)).toEqual(key);
+  });
+
+  it('passes on a failure to write a new key file other than "another process made it first"', async () => {
+    // /proc/self exists, has no secret.key, and takes no new file.
+    const failure = await loadMasterKey(undefined, '/proc/self', logger).catch((error: NodeJS.ErrnoException) => error);
+    expect(failure).toMatchObject({ code: expect.any(String) });
+    expect((failure as NodeJS.ErrnoException).code).not.toBe('EEXIST');
   });
 });
