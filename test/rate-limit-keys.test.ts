@@ -4,26 +4,13 @@ import { RateLimitedError } from '../src/errors/domain-errors';
 import { createLogger } from '../src/logger';
 import { AuthRateLimits, accountKey } from '../src/services/auth-rate-limits';
 import { REDIS_URL } from './support/env';
+import { charges } from './support/rate-limits';
 
 /**
  * AuthRateLimits on the real Redis, without a server: the keys it counts under (the deployment's
  * prefix, one limiter per limit) and counts shared by instances. Over HTTP: auth-rate-limits.test.ts.
  */
 const logger = createLogger('silent');
-
-async function charges(count: number, charge: () => Promise<void>): Promise<(number | 'ok')[]> {
-  const outcomes: (number | 'ok')[] = [];
-  for (let i = 0; i < count; i++) {
-    try {
-      await charge();
-      outcomes.push('ok');
-    } catch (error) {
-      if (!(error instanceof RateLimitedError)) throw error;
-      outcomes.push(error.retryAfterSeconds);
-    }
-  }
-  return outcomes;
-}
 
 describe('AuthRateLimits with Redis', () => {
   let redis: Redis;

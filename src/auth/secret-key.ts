@@ -30,23 +30,11 @@ export class ServerKeys {
  * key kept in `<dataDir>/secret.key`, created on first start. It outlives restarts, so emailed links
  * and stored secrets keep working when the server restarts.
  */
-export async function loadMasterKey(
-  configured: Buffer | undefined,
-  dataDir: string,
-  logger: Logger,
-  afterRace = false,
-): Promise<Buffer> {
+export async function loadMasterKey(configured: Buffer | undefined, dataDir: string, logger: Logger): Promise<Buffer> {
   if (configured) return configured;
   const file = path.resolve(dataDir, 'secret.key');
-  try {
-    const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-    if (key.length === 32) return key;
-    throw new Error(`${file} does not hold 64 hex characters: remove it to have a new key made`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    // It existed a moment ago (see below) and cannot be read: a symbolic link to nothing.
-    if (afterRace) throw new Error(`${file} is a symbolic link to a missing file: remove it or point it at a key`);
-  }
+  const kept = await readKeyFile(file);
+  if (kept) return kept;
   const key = randomBytes(32);
   await mkdir(path.dirname(file), { recursive: true });
   // Written whole to a file of its own, then linked into place (which fails if the name exists):
@@ -57,7 +45,24 @@ export async function loadMasterKey(
     .then(() => true)
     .catch((error: NodeJS.ErrnoException) => (error.code === 'EEXIST' ? false : Promise.reject(error)))
     .finally(() => unlink(draft));
-  if (!linked) return loadMasterKey(undefined, dataDir, logger, true);
+  if (!linked) {
+    // The name exists: another process's key, or a symbolic link to nothing (it cannot be read).
+    const theirs = await readKeyFile(file);
+    if (!theirs) throw new Error(`${file} is a symbolic link to a missing file: remove it or point it at a key`);
+    return theirs;
+  }
   logger.warn({ file }, 'SECRET_KEY is not set: generated one and kept it in this file (set SECRET_KEY in production)');
   return key;
+}
+
+/** The key kept in `file`, or null when there is no such file. */
+async function readKeyFile(file: string): Promise<Buffer | null> {
+  try {
+    const key = Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+    if (key.length === 32) return key;
+    throw new Error(`${file} does not hold 64 hex characters: remove it to have a new key made`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }

@@ -5,6 +5,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../errors/domain-errors';
 import { createLogger } from '../logger';
 import { AuthRateLimits, chargeLimiter } from './auth-rate-limits';
+import { charges } from '../../test/support/rate-limits';
 
 const lines: string[] = [];
 const logger = createLogger(
@@ -16,20 +17,6 @@ const logger = createLogger(
     },
   }),
 );
-
-async function charges(count: number, charge: () => Promise<void>): Promise<(number | 'ok')[]> {
-  const outcomes: (number | 'ok')[] = [];
-  for (let i = 0; i < count; i++) {
-    try {
-      await charge();
-      outcomes.push('ok');
-    } catch (error) {
-      if (!(error instanceof RateLimitedError)) throw error;
-      outcomes.push(error.retryAfterSeconds);
-    }
-  }
-  return outcomes;
-}
 
 describe('AuthRateLimits in memory (embedded mode)', () => {
   const limits = new AuthRateLimits({ perIpPerMinute: 3, perAccountPerMinute: 2, registerConflictsPerHour: 10, prefix: 'unit:', logger });
